@@ -1,0 +1,94 @@
+# Portico. `make` builds ./portico; `make test` runs unit, corpus replay and integration tests;
+# `make asan` does the same under AddressSanitizer and UndefinedBehaviorSanitizer.
+PKGS := libwebsockets hiredis libcjson openssl libev
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wwrite-strings -Wformat=2 -Wundef -Wvla \
+        -Wno-unused-parameter -Wno-missing-field-initializers
+OPT ?= -O2 -g
+BUILD ?= build
+# Third-party headers as -isystem: -Werror must never fire on code we don't own.
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+DEP_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
+PT_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ihub -Ibackends -MMD -MP $(DEP_CFLAGS) $(SAN) $(CFLAGS)
+PT_LDFLAGS := $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(filter-out hub/main.c,$(wildcard hub/*.c hub/util/*.c backends/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/replay/replay_%)
+PORTICO := $(if $(filter build,$(BUILD)),portico,$(BUILD)/portico)
+
+.PHONY: all test unit replay integration asan fuzz bench lint format format-check install clean
+all: $(PORTICO)
+
+$(PORTICO): $(BUILD)/obj/hub/main.o $(BUILD)/libportico.a
+	$(CC) $(PT_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/libportico.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libportico.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PT_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/replay/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libportico.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PT_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+test: unit replay integration
+
+unit: $(UNIT_BIN)
+	@test -n "$(UNIT_BIN)" || { echo "no unit tests found"; exit 1; }
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+replay: $(REPLAY_BIN)
+	@fail=0; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; $$t tests/fuzz/corpus/$$n || fail=1; done; exit $$fail
+
+integration: $(PORTICO)
+	cd tests/integration && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; }
+	cd tests/integration && PORTICO_BIN=$(abspath $(PORTICO)) node --test --test-concurrency=2 *.test.mjs
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+
+# libFuzzer targets, each run for FUZZ_SECONDS (clang only).
+FUZZ_SECONDS ?= 30
+fuzz:
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ihub -Ibackends $(DEP_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
+	    $(filter-out hub/main.c,$(wildcard hub/*.c hub/util/*.c backends/*.c)) $(DEP_LIBS) || exit 1; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
+	done
+
+bench: all
+	$(MAKE) -C tests/bench run PORTICO=$(abspath portico)
+
+lint: all
+	tools/check-blocking.sh $(filter-out $(BUILD)/obj/hub/main.o $(BUILD)/obj/hub/config%.o $(BUILD)/obj/hub/conf_walk.o,$(LIB_OBJ))
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 portico $(DESTDIR)$(PREFIX)/bin/portico
+
+clean:
+	rm -rf build build-asan build-fuzz portico
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+/* The registry of integration types. Adding a type: one file in backends/ and one line here. */
+#include "backends.h"
+
+#include <stddef.h>
+#include <string.h>
+
+extern const struct pt_backend pt_backend_mock;
+
+static const struct pt_backend *const backends[] = {
+    &pt_backend_mock,
+};
+
+/* Types of SPEC section 5 whose backend is not built yet. */
+static const char *const planned[] = {"HTTP_PROXY", "AWS_PROXY", "CHANNEL", "STATIC"};
+
+const struct pt_backend *pt_backends_find(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+        if (strcmp(backends[i]->type, type) == 0)
+            return backends[i];
+    return NULL;
+}
+
+bool pt_backends_is_planned(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
+        if (strcmp(planned[i], type) == 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,102 @@
+/* The config: loaded from the JSON file of SPEC section 2 into an immutable snapshot with a
+ * reference count. Runtime code never sees cJSON. A reload builds a new snapshot and swaps the
+ * pointer; requests in flight keep the snapshot they started with. */
+#ifndef PT_CONFIG_H
+#define PT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "portico/backend.h"
+#include "portico/kv.h"
+#include "portico/tmpl.h"
+
+struct pt_errors;
+
+struct pt_listen {
+    char *host;        /* owned; NULL for a unix socket */
+    long long port;    /* 0 asks the kernel for a free port (logged at start) */
+    char *unix_socket; /* owned; absolute path; NULL for TCP */
+};
+
+struct pt_limits {
+    long long max_connections;
+    long long message_bytes;
+    long long frame_bytes; /* defaults to message_bytes */
+    long long idle_timeout_s;
+    long long max_connection_s;
+    long long request_body_bytes;
+    long long send_queue_bytes;
+    long long drain_s;
+    long long ping_interval_s; /* 0: no pings */
+};
+
+struct pt_credential {
+    char *access_key_id;     /* owned */
+    char *secret_access_key; /* owned; never logged */
+};
+
+struct pt_stage {
+    char *name;             /* owned; "$default" has no URL segment */
+    struct pt_kv *vars;     /* owned array; the strings are owned too */
+    size_t nvars;
+};
+
+enum pt_protocol { PT_PROTO_WEBSOCKET, PT_PROTO_HTTP };
+enum pt_mgmt_auth { PT_MGMT_AWS_IAM, PT_MGMT_NONE };
+
+struct pt_route {
+    char *key;                         /* owned: "$connect", "sendmessage", ... */
+    struct pt_integration *integration; /* borrowed from the api's integrations; NULL: none */
+    bool route_response;               /* routeResponse: send the answer back to the caller */
+};
+
+struct pt_api {
+    char *name;
+    enum pt_protocol protocol;
+    char *base_path;                  /* owned; normalised: starts with '/', no trailing '/'
+                                       * except the root "/" */
+    struct pt_tmpl *route_selection;  /* owned; default "$request.body.action" */
+    enum pt_mgmt_auth management_auth;
+    struct pt_stage *stages;          /* owned array */
+    size_t nstages;
+    struct pt_integration *integrations; /* owned array; each conf released by its backend */
+    size_t nintegrations;
+    struct pt_route *routes;          /* owned array, sorted by key (strcmp) for bsearch */
+    size_t nroutes;
+    struct pt_route *route_connect;   /* borrowed pointers into routes, NULL when absent */
+    struct pt_route *route_disconnect;
+    struct pt_route *route_default;
+};
+
+struct pt_config {
+    int refs;            /* the snapshot's reference count; see pt_config_ref/unref */
+    char *path;          /* owned: the file as given */
+    char *dir;           /* owned: the file's folder, for relative paths */
+    struct pt_listen *listens; /* owned array; default one: 127.0.0.1:8080 */
+    size_t nlistens;
+    long long workers;   /* 1 (more is not supported yet) */
+    struct pt_limits limits;
+    struct pt_credential *credentials; /* owned array */
+    size_t ncredentials;
+    struct pt_api *apis; /* owned array */
+    size_t napis;
+};
+
+/* Loads and validates <path>. On success returns a snapshot with one reference; on failure
+ * returns NULL with every problem in <errs> (JSON paths included). Reads the file: call it
+ * before the loop starts or off the loop. */
+struct pt_config *pt_config_load(const char *path, struct pt_errors *errs);
+/* The same, from a JSON text; <name> is used in error messages and <dir> for relative paths. */
+struct pt_config *pt_config_parse(const char *json, const char *name, const char *dir,
+                                  struct pt_errors *errs);
+
+struct pt_config *pt_config_ref(struct pt_config *c);
+void pt_config_unref(struct pt_config *c);
+
+/* Lookups; NULL when absent. pt_api_route() uses bsearch over the sorted routes. */
+const struct pt_route *pt_api_route(const struct pt_api *api, const char *key);
+const struct pt_stage *pt_api_stage(const struct pt_api *api, const char *name);
+const char *pt_config_secret(const struct pt_config *c, const char *access_key_id);
+
+#endif
