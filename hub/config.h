@@ -99,4 +99,23 @@ const struct pt_route *pt_api_route(const struct pt_api *api, const char *key);
 const struct pt_stage *pt_api_stage(const struct pt_api *api, const char *name);
 const char *pt_config_secret(const struct pt_config *c, const char *access_key_id);
 
+/* ---- Internal to hub/config.c, hub/config_api.c and hub/conf_walk.c ---- */
+
+struct cJSON;
+
+/* Room for a JSON path in error messages; longer paths are cut. */
+#define PT_CONFIG_PATH_LEN 512
+
+/* Writes a short description of JSON value <v> (borrowed; NULL for an absent one) for error
+ * messages: "\"big\"" (quoted, cut after 40 bytes), "1.5", "true", "null", "an object",
+ * "an array". Defined in conf_walk.c. */
+void pt_conf_describe(const struct cJSON *v, char *out, size_t outlen);
+
+/* Parses the "apis" array (borrowed; NULL when absent) into c->apis and c->napis, then checks
+ * what spans APIs (unique names, unambiguous basePath and stage). Needs c->listens and c->dir
+ * filled first. Every problem goes to <errs>. */
+void pt_config_api_parse(struct pt_config *c, const struct cJSON *apis, struct pt_errors *errs);
+/* Frees what <api> owns (not <api> itself), releasing each integration through its backend. */
+void pt_config_api_cleanup(struct pt_api *api);
+
 #endif

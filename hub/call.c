@@ -1,0 +1,275 @@
+/* Integration calls: lifecycle, deadlines, deferred completion and template variables. */
+#include "call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "errors.h"
+#include "jsonpath.h"
+#include "portico/err.h"
+#include "portico/xalloc.h"
+#include "worker.h"
+#include "ws.h"
+
+static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents);
+
+struct pt_callx *pt_callx_new(struct pt_worker *w, struct pt_config *cfg,
+                              const struct pt_route *route, enum pt_event_type type)
+{
+    struct pt_callx *x = pt_xcalloc(1, sizeof(*x));
+
+    x->w = w;
+    x->cfg = pt_config_ref(cfg);
+    x->route = route;
+    x->pub.integration = route->integration;
+    x->pub.req = &x->req;
+    x->req.type = type;
+    x->req.route_key = route->key;
+    x->req.connection_id = x->connection_id;
+    x->req.request_id = x->request_id;
+    x->req.source_ip = x->source_ip;
+    ev_init(&x->deadline, on_deadline);
+    w->ncalls++;
+    return x;
+}
+
+static void defer_unlink(struct pt_callx *x)
+{
+    struct pt_worker *w = x->w;
+
+    if (x->deferred == NULL)
+        return;
+    if (x->defer_prev != NULL)
+        x->defer_prev->defer_next = x->defer_next;
+    else
+        w->defer_head = x->defer_next;
+    if (x->defer_next != NULL)
+        x->defer_next->defer_prev = x->defer_prev;
+    else
+        w->defer_tail = x->defer_prev;
+    x->deferred = NULL;
+    x->defer_prev = x->defer_next = NULL;
+}
+
+static void callx_free(struct pt_callx *x)
+{
+    ev_timer_stop(x->w->loop, &x->deadline);
+    defer_unlink(x);
+    if (x->conn != NULL)
+        pt_ws_call_unlink(x);
+    x->w->ncalls--;
+    pt_config_unref(x->cfg);
+    free(x->user_agent);
+    free(x->body);
+    cJSON_Delete(x->body_json);
+    free(x->headers);
+    free(x->headers_block);
+    free(x->query);
+    free(x->disconnect_reason);
+    free(x);
+}
+
+void pt_callx_invoke(struct pt_callx *x, pt_callx_done_fn *on_done)
+{
+    const struct pt_integration *in = x->pub.integration;
+
+    x->on_done = on_done;
+    x->started = ev_now(x->w->loop);
+    ev_timer_set(&x->deadline, in->timeout_ms / 1000.0, 0.0);
+    ev_timer_start(x->w->loop, &x->deadline);
+    in->backend->invoke(&x->pub);
+}
+
+void pt_callx_cancel(struct pt_callx *x)
+{
+    const struct pt_backend *b = x->pub.integration->backend;
+
+    if (b->cancel != NULL)
+        b->cancel(&x->pub);
+    callx_free(x);
+}
+
+static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct pt_callx *x = (struct pt_callx *)((char *)t - offsetof(struct pt_callx, deadline));
+    const struct pt_backend *b = x->pub.integration->backend;
+    struct pt_result res = {.err = PT_ETIMEDOUT};
+
+    if (b->cancel != NULL)
+        b->cancel(&x->pub);
+    x->on_done(x, &res);
+    callx_free(x);
+}
+
+void pt_call_done(struct pt_call *call, const struct pt_result *res)
+{
+    struct pt_callx *x = (struct pt_callx *)call;
+
+    ev_timer_stop(x->w->loop, &x->deadline);
+    defer_unlink(x);
+    x->on_done(x, res);
+    callx_free(x);
+}
+
+void pt_call_defer(struct pt_call *call, pt_call_fn *fn)
+{
+    struct pt_callx *x = (struct pt_callx *)call;
+    struct pt_worker *w = x->w;
+
+    if (x->deferred != NULL) {
+        x->deferred = fn;
+        return;
+    }
+    x->deferred = fn;
+    x->defer_next = NULL;
+    x->defer_prev = w->defer_tail;
+    if (w->defer_tail != NULL)
+        w->defer_tail->defer_next = x;
+    else
+        w->defer_head = x;
+    w->defer_tail = x;
+}
+
+void pt_callx_run_deferred(struct pt_worker *w)
+{
+    struct pt_callx *x;
+    pt_call_fn *fn;
+
+    while ((x = w->defer_head) != NULL) {
+        fn = x->deferred;
+        defer_unlink(x);
+        fn(&x->pub);
+    }
+}
+
+/* ---- Template variables ---- */
+
+static bool var_is(const char *var, size_t len, const char *name)
+{
+    return strlen(name) == len && memcmp(var, name, len) == 0;
+}
+
+static bool var_prefix(const char *var, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return len > n && memcmp(var, prefix, n) == 0;
+}
+
+static const char *event_type_name(enum pt_event_type t)
+{
+    switch (t) {
+    case PT_EVENT_CONNECT:
+        return "CONNECT";
+    case PT_EVENT_DISCONNECT:
+        return "DISCONNECT";
+    default:
+        return "MESSAGE";
+    }
+}
+
+static int resolve_context(const struct pt_request *r, const char *v, size_t n, struct pt_buf *out)
+{
+    const char *s = NULL;
+
+    if (var_is(v, n, "connectionId"))
+        s = r->connection_id;
+    else if (var_is(v, n, "requestId") || var_is(v, n, "extendedRequestId"))
+        s = r->request_id;
+    else if (var_is(v, n, "routeKey"))
+        s = r->route_key;
+    else if (var_is(v, n, "messageId"))
+        s = r->message_id;
+    else if (var_is(v, n, "eventType"))
+        s = event_type_name(r->type);
+    else if (var_is(v, n, "stage"))
+        s = r->stage;
+    else if (var_is(v, n, "apiId"))
+        s = r->api_name;
+    else if (var_is(v, n, "domainName"))
+        s = r->domain_name;
+    else if (var_is(v, n, "identity.sourceIp"))
+        s = r->source_ip;
+    else if (var_is(v, n, "identity.userAgent"))
+        s = r->user_agent;
+    else if (var_is(v, n, "connectedAt")) {
+        pt_buf_printf(out, "%lld", r->connected_at_ms);
+        return 0;
+    } else if (var_is(v, n, "requestTimeEpoch")) {
+        pt_buf_printf(out, "%lld", r->request_time_ms);
+        return 0;
+    } else
+        return PT_ENOTFOUND;
+    if (s != NULL)
+        pt_buf_puts(out, s);
+    return 0;
+}
+
+int pt_callx_resolve(void *ud, const char *var, size_t len, struct pt_buf *out)
+{
+    const struct pt_request *r = ud;
+    size_t i;
+
+    if (var_is(var, len, "request.body")) {
+        if (r->body != NULL)
+            pt_buf_append(out, r->body, r->body_len);
+        return 0;
+    }
+    if (var_prefix(var, len, "request.body.")) {
+        const cJSON *node;
+
+        if (r->body_json == NULL)
+            return PT_ENOTFOUND;
+        node = pt_jsonpath_get(r->body_json, var + 13, len - 13);
+        if (node == NULL)
+            return PT_ENOTFOUND;
+        pt_jsonpath_stringify(node, out);
+        return 0;
+    }
+    if (var_prefix(var, len, "context."))
+        return resolve_context(r, var + 8, len - 8, out);
+    if (var_prefix(var, len, "stageVariables.")) {
+        for (i = 0; i < r->nstage_vars; i++)
+            if (var_is(var + 15, len - 15, r->stage_vars[i].name)) {
+                pt_buf_puts(out, r->stage_vars[i].value);
+                return 0;
+            }
+        return PT_ENOTFOUND;
+    }
+    return PT_ENOTFOUND;
+}
+
+void pt_call_render(const struct pt_call *call, const struct pt_tmpl *t, struct pt_buf *out)
+{
+    pt_tmpl_render(t, pt_callx_resolve, (void *)call->req, out);
+}
+
+int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_errors *errs)
+{
+    static const char *const known_context[] = {
+        "connectionId", "requestId", "extendedRequestId", "routeKey", "messageId",
+        "eventType", "stage", "apiId", "domainName", "identity.sourceIp",
+        "identity.userAgent", "connectedAt", "requestTimeEpoch", NULL};
+    size_t i, k;
+    int rc = 0;
+
+    for (i = 0; i < pt_tmpl_nvars(t); i++) {
+        const char *v = pt_tmpl_var(t, i);
+        bool ok = strcmp(v, "request.body") == 0 || strncmp(v, "request.body.", 13) == 0 ||
+                  (strncmp(v, "stageVariables.", 15) == 0 && v[15] != '\0');
+
+        if (strncmp(v, "context.", 8) == 0)
+            for (k = 0; known_context[k] != NULL; k++)
+                if (strcmp(v + 8, known_context[k]) == 0)
+                    ok = true;
+        if (!ok) {
+            pt_errors_add(errs, path, "unknown template variable \"$%s\"", v);
+            rc = PT_EINVAL;
+        }
+    }
+    return rc;
+}

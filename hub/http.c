@@ -1,0 +1,320 @@
+/* HTTP/1.1 requests: head, body (Content-Length or chunked, bounded before anything is
+ * buffered), dispatch, and responses (see http.h). */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awserr.h"
+#include "config.h"
+#include "conn.h"
+#include "connid.h"
+#include "mgmt.h"
+#include "msg.h"
+#include "portico/err.h"
+#include "portico/xalloc.h"
+#include "router.h"
+#include "worker.h"
+#include "ws.h"
+
+#define HEAD_MAX_BYTES 16384
+
+const char *pt_http_status_text(int status)
+{
+    switch (status) {
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+void pt_http_date_header(struct pt_buf *b)
+{
+    static __thread time_t cached_at;
+    static __thread char cached[64];
+    time_t now = time(NULL);
+
+    if (now != cached_at) {
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(cached, sizeof(cached), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        cached_at = now;
+    }
+    pt_buf_puts(b, cached);
+}
+
+void pt_http_cleanup(struct pt_conn *c)
+{
+    struct pt_http *h = c->http;
+
+    if (h == NULL)
+        return;
+    free(h->head);
+    free(h->path);
+    pt_buf_cleanup(&h->body);
+    free(h);
+    c->http = NULL;
+}
+
+void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers, size_t nheaders,
+                     const char *content_type, const void *body, size_t len)
+{
+    struct pt_http *h = c->http;
+    bool keep = h != NULL && h->keep_alive && !h->in_body;
+    struct pt_buf b;
+    struct pt_msg *m;
+    size_t i;
+
+    pt_buf_init(&b);
+    pt_buf_printf(&b, "HTTP/1.1 %d %s\r\n", status, pt_http_status_text(status));
+    pt_http_date_header(&b);
+    if (content_type != NULL)
+        pt_buf_printf(&b, "Content-Type: %s\r\n", content_type);
+    if (status != 204 && status != 304)
+        pt_buf_printf(&b, "Content-Length: %zu\r\n", len);
+    for (i = 0; i < nheaders; i++)
+        pt_buf_printf(&b, "%s: %s\r\n", headers[i].name, headers[i].value);
+    if (!keep)
+        pt_buf_puts(&b, "Connection: close\r\n");
+    pt_buf_puts(&b, "\r\n");
+    m = pt_msg_new(b.len + len);
+    memcpy(m->data, b.data, b.len);
+    if (len)
+        memcpy(m->data + b.len, body, len);
+    pt_buf_cleanup(&b);
+    pt_conn_send(c, m);
+    pt_msg_unref(m);
+    pt_http_cleanup(c);
+    if (keep) {
+        c->state = PT_CONN_HTTP;
+        pt_conn_resume_read(c);
+    } else {
+        pt_conn_close_after_flush(c);
+    }
+}
+
+/* ---- Dispatch ---- */
+
+static bool is_mgmt_path(const char *rest)
+{
+    return strncmp(rest, "/@connections", 13) == 0 && (rest[13] == '\0' || rest[13] == '/');
+}
+
+static void respond_message(struct pt_conn *c, int status, const char *message)
+{
+    char body[128];
+    int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
+    struct pt_kv hdr = {"x-amzn-RequestId", c->http->request_id};
+
+    pt_http_respond(c, status, &hdr, 1, "application/json", body, (size_t)n);
+}
+
+/* Called when the head is complete: decides where the request goes and how much body it may
+ * carry. Returns false when it already answered. */
+static bool route_head(struct pt_conn *c, struct pt_route_match *m, bool *mgmt)
+{
+    struct pt_http *h = c->http;
+    const struct pt_limits *lim = &c->w->cfg->limits;
+    long long limit = lim->request_body_bytes;
+
+    *mgmt = false;
+    if (pt_router_match(c->w->cfg, h->path, m) == 0 && m->api->protocol == PT_PROTO_WEBSOCKET &&
+        is_mgmt_path(m->rest)) {
+        *mgmt = true;
+        limit = lim->message_bytes;
+    }
+    h->body_limit = limit;
+    if (h->req.content_length > limit) {
+        h->in_body = true; /* the body stays unread: the connection must close */
+        if (*mgmt)
+            pt_awserr_respond(c, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
+        else
+            respond_message(c, 413, "Request Entity Too Large");
+        return false;
+    }
+    return true;
+}
+
+static void dispatch(struct pt_conn *c)
+{
+    struct pt_http *h = c->http;
+    struct pt_route_match m;
+
+    if (pt_router_match(c->w->cfg, h->path, &m) != 0) {
+        if (strstr(h->path, "/@connections") != NULL)
+            pt_awserr_respond(c, PT_AWSERR_FORBIDDEN, NULL);
+        else
+            respond_message(c, 404, "Not Found");
+        return;
+    }
+    if (m.api->protocol == PT_PROTO_WEBSOCKET) {
+        if (is_mgmt_path(m.rest)) {
+            pt_mgmt_handle(c, &m);
+            return;
+        }
+        if (m.rest[0] == '\0' || strcmp(m.rest, "/") == 0) {
+            if (h->req.upgrade_websocket)
+                pt_ws_upgrade(c, &m);
+            else
+                respond_message(c, 426, "Upgrade Required");
+            return;
+        }
+    }
+    respond_message(c, 404, "Not Found");
+}
+
+/* ---- Reading ---- */
+
+static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
+{
+    struct pt_http1_req tmp;
+    struct pt_http *h;
+    int len = pt_http1_parse_request((const char *)p, n, HEAD_MAX_BYTES, &tmp);
+    int dlen;
+
+    if (len == 0)
+        return 0;
+    h = pt_xcalloc(1, sizeof(*h));
+    c->http = h;
+    pt_connid_request_id(h->request_id);
+    if (len < 0) {
+        h->in_body = true;
+        if (len == PT_ETOOBIG)
+            respond_message(c, 431, "Request Header Fields Too Large");
+        else
+            respond_message(c, 400, "Bad Request");
+        return (long)n;
+    }
+    h->head = pt_xmalloc((size_t)len + 1);
+    memcpy(h->head, p, (size_t)len);
+    h->head[len] = '\0';
+    pt_http1_parse_request(h->head, (size_t)len, (size_t)len + 1, &h->req);
+    h->keep_alive = h->req.keep_alive;
+    h->path = pt_xmalloc(h->req.path.len + 1);
+    dlen = pt_http1_percent_decode(h->req.path.p, h->req.path.len, h->path, false);
+    if (dlen < 0 || memchr(h->path, '\0', (size_t)dlen) != NULL) {
+        h->in_body = true;
+        respond_message(c, 400, "Bad Request");
+        return (long)n;
+    }
+    pt_buf_init(&h->body);
+    h->body_left = h->req.content_length > 0 ? h->req.content_length : 0;
+    h->in_body = h->body_left > 0 || h->req.chunked;
+    c->state = PT_CONN_HTTP_BUSY;
+    return len;
+}
+
+/* Reads body bytes; returns the bytes consumed, and sets *done when the body is complete, or
+ * -1 when the request was answered with an error (the connection closes). */
+static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
+{
+    struct pt_http *h = c->http;
+    size_t take, used;
+    int rc;
+
+    *done = false;
+    if (!h->req.chunked) {
+        take = n < (size_t)h->body_left ? n : (size_t)h->body_left;
+        pt_buf_append(&h->body, p, take);
+        h->body_left -= (long long)take;
+        *done = h->body_left == 0;
+        return (long)take;
+    }
+    take = n;
+    rc = pt_http1_chunked_decode(&h->chunked, (char *)p, &take, &used);
+    if (rc < 0) {
+        respond_message(c, 400, "Bad Request");
+        return -1;
+    }
+    if ((long long)(h->body.len + take) > h->body_limit) {
+        if (h->body_limit == c->w->cfg->limits.message_bytes)
+            pt_awserr_respond(c, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
+        else
+            respond_message(c, 413, "Request Entity Too Large");
+        return -1;
+    }
+    pt_buf_append(&h->body, p, take);
+    if (rc == 1) {
+        *done = true;
+        return (long)used;
+    }
+    return (long)n;
+}
+
+long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n)
+{
+    struct pt_route_match m;
+    size_t off = 0;
+    bool mgmt, done;
+    long used;
+
+    while (off < n && c->state == PT_CONN_HTTP) {
+        if (c->http == NULL) {
+            used = start_request(c, p + off, n - off);
+            if (used == 0)
+                break;
+            off += (size_t)used;
+            if (c->http == NULL || c->state != PT_CONN_HTTP_BUSY)
+                continue; /* answered already (a malformed head) */
+            if (!route_head(c, &m, &mgmt))
+                break;
+            if (!c->http->in_body) {
+                dispatch(c);
+                continue;
+            }
+            c->state = PT_CONN_HTTP; /* the body follows, here or in later reads */
+        }
+        used = read_body(c, p + off, n - off, &done);
+        if (used < 0)
+            return (long)n;
+        off += (size_t)used;
+        if (!done)
+            break;
+        c->http->in_body = false;
+        c->state = PT_CONN_HTTP_BUSY;
+        dispatch(c);
+    }
+    return (long)off;
+}

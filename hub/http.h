@@ -1,0 +1,47 @@
+/* HTTP/1.1 requests on a connection: reading the head and body, dispatching to the WebSocket
+ * upgrade or the management API, and writing responses. One request at a time per
+ * connection; pipelined requests wait in the connection's input. */
+#ifndef PT_HTTP_H
+#define PT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http1.h"
+#include "portico/buf.h"
+#include "portico/kv.h"
+
+struct pt_conn;
+
+struct pt_http {
+    struct pt_http1_req req; /* slices point into head */
+    char *head;              /* owned copy of the request head */
+    char *path;              /* owned: the percent-decoded path */
+    struct pt_buf body;
+    long long body_left; /* Content-Length bytes still to come */
+    long long body_limit;
+    struct pt_http1_chunked chunked;
+    bool keep_alive;
+    bool in_body;
+    char request_id[17];
+};
+
+/* Reads requests from <p> (n bytes). Returns the bytes consumed or -1 to close. */
+long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n);
+
+/* Frees the request state of <c>. */
+void pt_http_cleanup(struct pt_conn *c);
+
+/* Answers the current request and ends it: status, extra headers, and a body with its
+ * Content-Type (NULL for none). Keeps the connection for the next request unless the
+ * request or the status says otherwise. */
+void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers, size_t nheaders,
+                     const char *content_type, const void *body, size_t len);
+
+/* Appends "Date: ...\r\n" for now (formatted once per second). */
+void pt_http_date_header(struct pt_buf *b);
+
+const char *pt_http_status_text(int status);
+
+#endif

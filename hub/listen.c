@@ -1,0 +1,182 @@
+/* Listening sockets: SO_REUSEPORT so workers can share a port, non-blocking accept4 in
+ * batches, and a pause instead of a busy loop when the process is out of file descriptors. */
+#include "listen.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "conn.h"
+#include "portico/log.h"
+#include "portico/xalloc.h"
+#include "worker.h"
+
+#define ACCEPTS_PER_EVENT 64
+#define BACKLOG 4096
+
+struct pt_listener {
+    ev_io io;
+    ev_timer retry; /* re-arms accepting after EMFILE */
+    struct pt_worker *w;
+    int fd;
+    char *unix_path; /* owned: removed at close */
+};
+
+static int open_tcp(const struct pt_listen *l)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char port[16];
+    int fd, one = 1, rc;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%lld", l->port);
+    rc = getaddrinfo(l->host, port, &hints, &res);
+    if (rc != 0) {
+        pt_log(PT_LOG_ERR, "listen", "cannot resolve %s: %s", l->host, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, BACKLOG) < 0) {
+        pt_log(PT_LOG_ERR, "listen", "cannot listen on %s:%lld: %s", l->host, l->port,
+               strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int open_unix(const struct pt_listen *l)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+
+    if (strlen(l->unix_socket) >= sizeof(sa.sun_path)) {
+        pt_log(PT_LOG_ERR, "listen", "unix socket path too long: %s", l->unix_socket);
+        return -1;
+    }
+    strcpy(sa.sun_path, l->unix_socket);
+    unlink(l->unix_socket); /* a stale socket from an earlier run */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, BACKLOG) < 0) {
+        pt_log(PT_LOG_ERR, "listen", "cannot listen on %s: %s", l->unix_socket, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void log_bound(int fd, const struct pt_listen *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int port = 0;
+
+    if (l->unix_socket != NULL) {
+        pt_log(PT_LOG_INFO, "listen", "listening on unix:%s", l->unix_socket);
+        return;
+    }
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    pt_log(PT_LOG_INFO, "listen", "listening on %s:%d", l->host, port);
+}
+
+struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
+{
+    struct pt_listener *ls = pt_xcalloc(cfg->nlistens, sizeof(*ls));
+    size_t i;
+
+    for (i = 0; i < cfg->nlistens; i++) {
+        const struct pt_listen *l = &cfg->listens[i];
+
+        ls[i].fd = l->unix_socket != NULL ? open_unix(l) : open_tcp(l);
+        if (ls[i].fd < 0) {
+            pt_listen_close(ls, i, NULL);
+            return NULL;
+        }
+        if (l->unix_socket != NULL)
+            ls[i].unix_path = pt_xstrdup(l->unix_socket);
+        log_bound(ls[i].fd, l);
+    }
+    *count = cfg->nlistens;
+    return ls;
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct pt_listener *l = t->data;
+
+    ev_io_start(loop, &l->io);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct pt_listener *l = (struct pt_listener *)io;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int i, fd;
+
+    for (i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        len = sizeof(ss);
+        fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                pt_log(PT_LOG_WARN, "listen", "out of file descriptors; pausing accept");
+                ev_io_stop(loop, &l->io);
+                ev_timer_start(loop, &l->retry);
+            }
+            return; /* EAGAIN, or an error that concerns only that one connection */
+        }
+        pt_conn_accept(l->w, fd, &ss, len);
+    }
+}
+
+void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        ls[i].w = w;
+        ev_io_init(&ls[i].io, on_accept, ls[i].fd, EV_READ);
+        ev_io_start(w->loop, &ls[i].io);
+        ev_timer_init(&ls[i].retry, on_retry, 0.1, 0.0);
+        ls[i].retry.data = &ls[i];
+    }
+}
+
+void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w)
+{
+    size_t i;
+
+    if (ls == NULL)
+        return;
+    for (i = 0; i < count; i++) {
+        if (w != NULL) {
+            ev_io_stop(w->loop, &ls[i].io);
+            ev_timer_stop(w->loop, &ls[i].retry);
+        }
+        close(ls[i].fd);
+        if (ls[i].unix_path != NULL)
+            unlink(ls[i].unix_path);
+        free(ls[i].unix_path);
+    }
+    free(ls);
+}

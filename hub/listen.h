@@ -1,0 +1,21 @@
+/* Listening sockets (TCP and unix) and their accept watchers on a worker's loop. */
+#ifndef PT_LISTEN_H
+#define PT_LISTEN_H
+
+#include <stddef.h>
+
+struct pt_config;
+struct pt_worker;
+struct pt_listener;
+
+/* Opens every listener of <cfg>. Before the loop runs (resolves host names, may block).
+ * Returns NULL with a message logged when one cannot be opened. */
+struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count);
+
+/* Starts accepting on <w>'s loop. */
+void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w);
+
+/* Stops accepting and closes the sockets; frees <ls>. */
+void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w);
+
+#endif

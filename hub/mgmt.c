@@ -1,0 +1,218 @@
+/* The @connections API: authentication, then one of three operations on a connection of this
+ * worker. The connection ID says where the connection lives, so there is no global lookup. */
+#include "mgmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awserr.h"
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "portico/err.h"
+#include "portico/xalloc.h"
+#include "router.h"
+#include "sigv4.h"
+#include "utf8.h"
+#include "worker.h"
+#include "wsframe.h"
+#include "ws.h"
+
+#define SIGV4_SKEW_S 900
+
+static const char *lookup_secret(void *ud, const char *access_key_id)
+{
+    return pt_config_secret(ud, access_key_id);
+}
+
+/* Splits a raw query string into decoded name/value pairs stored in <block>. */
+static size_t parse_query(const struct pt_slice *q, struct pt_kv *out, size_t max, char *block)
+{
+    const char *p = q->p, *end = q->p + q->len;
+    size_t n = 0, off = 0;
+
+    while (p < end && n < max) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *name_end = eq ? eq : stop;
+        int len;
+
+        if (stop > p) {
+            len = pt_http1_percent_decode(p, (size_t)(name_end - p), block + off, false);
+            out[n].name = block + off;
+            off += len < 0 ? 1 : (size_t)len + 1;
+            if (len < 0)
+                block[off - 1] = '\0';
+            if (eq != NULL) {
+                len = pt_http1_percent_decode(eq + 1, (size_t)(stop - eq - 1), block + off, false);
+                out[n].value = block + off;
+                off += len < 0 ? 1 : (size_t)len + 1;
+                if (len < 0)
+                    block[off - 1] = '\0';
+            } else {
+                out[n].value = block + off;
+                block[off++] = '\0';
+            }
+            n++;
+        }
+        p = stop + 1;
+    }
+    return n;
+}
+
+/* Verifies the request's SigV4 signature; answers and returns false when it fails. */
+static bool authenticate(struct pt_conn *c)
+{
+    struct pt_http *h = c->http;
+    const struct pt_http1_req *r = &h->req;
+    struct pt_kv headers[PT_HTTP1_MAX_HEADERS], query[PT_SIGV4_MAX_PARAMS];
+    struct pt_sigv4_verifier v = {"execute-api", SIGV4_SKEW_S, lookup_secret, c->w->cfg};
+    struct pt_sigv4_request req = {0};
+    struct pt_sigv4_result res;
+    char *hblock, *qblock, *method, *path;
+    const char *paths[1];
+    size_t i, off = 0, total = 0;
+
+    for (i = 0; i < r->nheaders; i++)
+        total += r->headers[i].name.len + r->headers[i].value.len + 2;
+    hblock = pt_xmalloc(total + 1);
+    for (i = 0; i < r->nheaders; i++) {
+        headers[i].name = hblock + off;
+        memcpy(hblock + off, r->headers[i].name.p, r->headers[i].name.len);
+        off += r->headers[i].name.len;
+        hblock[off++] = '\0';
+        headers[i].value = hblock + off;
+        memcpy(hblock + off, r->headers[i].value.p, r->headers[i].value.len);
+        off += r->headers[i].value.len;
+        hblock[off++] = '\0';
+    }
+    qblock = pt_xmalloc(r->query.len * 2 + 2 * PT_SIGV4_MAX_PARAMS + 1);
+    method = pt_xstrndup(r->method.p, r->method.len);
+    path = pt_xstrndup(r->path.p, r->path.len);
+    paths[0] = path;
+    req.method = method;
+    req.paths = paths;
+    req.n_paths = 1;
+    req.query = query;
+    req.n_query = parse_query(&r->query, query, PT_SIGV4_MAX_PARAMS, qblock);
+    req.headers = headers;
+    req.n_headers = r->nheaders;
+    req.body = h->body.data;
+    req.body_len = h->body.len;
+    pt_sigv4_verify(&v, &req, (int64_t)time(NULL), &res);
+    free(hblock);
+    free(qblock);
+    free(method);
+    free(path);
+    switch (res.status) {
+    case PT_SIGV4_OK:
+        return true;
+    case PT_SIGV4_MISSING:
+        pt_awserr_respond(c, PT_AWSERR_MISSING_TOKEN, NULL);
+        break;
+    case PT_SIGV4_MALFORMED:
+        pt_awserr_respond(c, PT_AWSERR_INCOMPLETE_SIGNATURE, res.message[0] ? res.message : NULL);
+        break;
+    case PT_SIGV4_UNKNOWN_KEY:
+        pt_awserr_respond(c, PT_AWSERR_UNRECOGNIZED_CLIENT, NULL);
+        break;
+    default:
+        pt_awserr_respond(c, PT_AWSERR_INVALID_SIGNATURE, res.message[0] ? res.message : NULL);
+        break;
+    }
+    return false;
+}
+
+static void iso8601(char *out, size_t n, long long ms)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+             tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, (int)(ms % 1000));
+}
+
+static void get_connection(struct pt_conn *c, struct pt_conn *target)
+{
+    struct pt_ws *ws = target->ws;
+    struct pt_kv hdr = {"x-amzn-RequestId", c->http->request_id};
+    char connected[32], active[32], ip[46];
+    struct pt_buf b;
+
+    iso8601(connected, sizeof(connected), ws->connected_at_ms);
+    iso8601(active, sizeof(active), ws->last_active_ms);
+    pt_conn_peer_ip(target, ip);
+    pt_buf_init(&b);
+    pt_buf_printf(&b, "{\"connectedAt\":\"%s\",\"identity\":{\"sourceIp\":\"%s\",\"userAgent\":\"",
+                  connected, ip);
+    if (ws->user_agent != NULL)
+        pt_buf_json_escape(&b, ws->user_agent, strlen(ws->user_agent));
+    pt_buf_printf(&b, "\"},\"lastActiveAt\":\"%s\"}", active);
+    pt_http_respond(c, 200, &hdr, 1, "application/json", b.data, b.len);
+    pt_buf_cleanup(&b);
+}
+
+static void post_to_connection(struct pt_conn *c, struct pt_conn *target)
+{
+    struct pt_http *h = c->http;
+    struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
+    const struct pt_limits *lim = &c->w->cfg->limits;
+    size_t frame_len = h->body.len + PT_WS_MAX_HEADER;
+    bool text;
+
+    if ((long long)(pt_ws_queued_bytes(target) + frame_len) > lim->send_queue_bytes) {
+        pt_awserr_respond(c, PT_AWSERR_LIMIT_EXCEEDED, "Limit Exceeded: the connection's send "
+                                                       "queue is full");
+        return;
+    }
+    text = pt_utf8_feed(PT_UTF8_ACCEPT, (const uint8_t *)h->body.data, h->body.len) ==
+           PT_UTF8_ACCEPT;
+    pt_ws_send(target, h->body.data ? h->body.data : "", h->body.len, !text);
+    pt_http_respond(c, 200, &hdr, 1, NULL, NULL, 0);
+}
+
+void pt_mgmt_handle(struct pt_conn *c, const struct pt_route_match *m)
+{
+    struct pt_http *h = c->http;
+    const struct pt_slice *meth = &h->req.method;
+    const char *id = m->rest + 13;
+    struct pt_conn *target;
+    struct pt_kv hdr;
+    bool invalid;
+    char msg[160];
+
+    if (m->api->management_auth == PT_MGMT_AWS_IAM && !authenticate(c))
+        return;
+    if (*id == '/')
+        id++;
+    if (strchr(id, '/') != NULL) {
+        pt_awserr_respond(c, PT_AWSERR_FORBIDDEN, NULL);
+        return;
+    }
+    target = pt_ws_find(c->w, id, strlen(id), &invalid);
+    if (invalid) {
+        snprintf(msg, sizeof(msg), "Invalid connectionId: %.100s", id);
+        pt_awserr_respond(c, PT_AWSERR_BAD_REQUEST, msg);
+        return;
+    }
+    if (target == NULL) {
+        pt_awserr_respond(c, PT_AWSERR_GONE, NULL);
+        return;
+    }
+    if (meth->len == 4 && memcmp(meth->p, "POST", 4) == 0) {
+        post_to_connection(c, target);
+    } else if (meth->len == 3 && memcmp(meth->p, "GET", 3) == 0) {
+        get_connection(c, target);
+    } else if (meth->len == 6 && memcmp(meth->p, "DELETE", 6) == 0) {
+        pt_ws_close(target, 1000, "Connection deleted");
+        hdr.name = "x-amzn-RequestId";
+        hdr.value = h->request_id;
+        pt_http_respond(c, 204, &hdr, 1, NULL, NULL, 0);
+    } else {
+        pt_awserr_respond(c, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
+    }
+}

@@ -1,0 +1,295 @@
+/* The WebSocket connection lifecycle: the upgrade, $connect (the 101 waits for it), the
+ * connection ID and slot, and $disconnect, which runs exactly once for every connection that
+ * was established, whatever ended it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "call.h"
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "msg.h"
+#include "portico/err.h"
+#include "portico/log.h"
+#include "portico/xalloc.h"
+#include "router.h"
+#include "worker.h"
+#include "ws.h"
+#include "wsframe.h"
+
+static long long now_ms(const struct pt_worker *w)
+{
+    return (long long)(ev_now(w->loop) * 1000.0);
+}
+
+static char *slice_dup(const struct pt_slice *s)
+{
+    return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
+}
+
+/* Copies the handshake headers into the call: one block of NUL-terminated strings. */
+static void copy_headers(struct pt_callx *x, const struct pt_http1_req *req)
+{
+    size_t i, total = 0, off = 0;
+
+    for (i = 0; i < req->nheaders; i++)
+        total += req->headers[i].name.len + req->headers[i].value.len + 2;
+    x->headers = pt_xcalloc(req->nheaders ? req->nheaders : 1, sizeof(*x->headers));
+    x->headers_block = pt_xmalloc(total + 1);
+    for (i = 0; i < req->nheaders; i++) {
+        const struct pt_http1_header *h = &req->headers[i];
+
+        memcpy(x->headers_block + off, h->name.p, h->name.len);
+        x->headers_block[off + h->name.len] = '\0';
+        x->headers[i].name = x->headers_block + off;
+        off += h->name.len + 1;
+        memcpy(x->headers_block + off, h->value.p, h->value.len);
+        x->headers_block[off + h->value.len] = '\0';
+        x->headers[i].value = x->headers_block + off;
+        off += h->value.len + 1;
+    }
+    x->req.headers = x->headers;
+    x->req.nheaders = req->nheaders;
+}
+
+/* Fills the parts of a call's request that come from the connection. */
+void pt_ws_fill_call(struct pt_conn *c, struct pt_callx *x)
+{
+    struct pt_ws *ws = c->ws;
+
+    memcpy(x->connection_id, ws->id, sizeof(ws->id));
+    pt_connid_request_id(x->request_id);
+    pt_conn_peer_ip(c, x->source_ip);
+    x->req.api_name = ws->api->name;
+    x->req.stage = ws->stage->name;
+    x->req.stage_vars = ws->stage->vars;
+    x->req.nstage_vars = ws->stage->nvars;
+    x->req.domain_name = "localhost";
+    x->user_agent = ws->user_agent ? pt_xstrdup(ws->user_agent) : NULL;
+    x->req.user_agent = x->user_agent;
+    x->req.connected_at_ms = ws->connected_at_ms;
+    x->req.request_time_ms = now_ms(c->w);
+}
+
+void pt_ws_call_link(struct pt_conn *c, struct pt_callx *x)
+{
+    x->conn = c;
+    x->conn_prev = NULL;
+    x->conn_next = c->ws->calls;
+    if (c->ws->calls != NULL)
+        c->ws->calls->conn_prev = x;
+    c->ws->calls = x;
+}
+
+void pt_ws_call_unlink(struct pt_callx *x)
+{
+    struct pt_conn *c = x->conn;
+
+    if (c == NULL || c->ws == NULL)
+        return;
+    if (x->conn_prev != NULL)
+        x->conn_prev->conn_next = x->conn_next;
+    else
+        c->ws->calls = x->conn_next;
+    if (x->conn_next != NULL)
+        x->conn_next->conn_prev = x->conn_prev;
+    if (c->ws->connect_call == x)
+        c->ws->connect_call = NULL;
+    x->conn = NULL;
+}
+
+/* ---- The handshake ---- */
+
+static void send_101(struct pt_conn *c, const char *protocol)
+{
+    struct pt_buf b;
+    struct pt_msg *m;
+
+    pt_buf_init(&b);
+    pt_buf_puts(&b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Accept: ");
+    pt_buf_puts(&b, c->ws->accept);
+    pt_buf_puts(&b, "\r\n");
+    if (protocol != NULL && protocol[0] != '\0' && strpbrk(protocol, "\r\n") == NULL)
+        pt_buf_printf(&b, "Sec-WebSocket-Protocol: %s\r\n", protocol);
+    pt_buf_puts(&b, "\r\n");
+    m = pt_msg_new(b.len);
+    memcpy(m->data, b.data, b.len);
+    pt_buf_cleanup(&b);
+    pt_conn_send(c, m);
+    pt_msg_unref(m);
+    pt_http_cleanup(c);
+    c->ws->established = true;
+    c->ws->last_active_ms = c->ws->connected_at_ms;
+    c->state = PT_CONN_WS;
+    pt_conn_resume_read(c);
+}
+
+static void refuse(struct pt_conn *c, int status)
+{
+    char body[96];
+    int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", pt_http_status_text(status));
+
+    c->http->keep_alive = false;
+    pt_http_respond(c, status, NULL, 0, "application/json", body, (size_t)n);
+}
+
+static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
+{
+    struct pt_conn *c = x->conn;
+    const char *protocol = NULL;
+    size_t i;
+
+    if (c == NULL)
+        return;
+    if (res->err != 0) {
+        refuse(c, 502);
+        return;
+    }
+    if (res->status < 200 || res->status > 299) {
+        refuse(c, res->status >= 100 && res->status <= 599 ? res->status : 502);
+        return;
+    }
+    for (i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, "Sec-WebSocket-Protocol") == 0)
+            protocol = res->headers[i].value;
+    send_101(c, protocol);
+}
+
+static bool valid_handshake(const struct pt_http *h)
+{
+    const struct pt_slice *ver = pt_http1_header(&h->req, "Sec-WebSocket-Version");
+    const struct pt_slice *key = pt_http1_header(&h->req, "Sec-WebSocket-Key");
+
+    return h->req.method.len == 3 && memcmp(h->req.method.p, "GET", 3) == 0 && ver != NULL &&
+           ver->len == 2 && memcmp(ver->p, "13", 2) == 0 && key != NULL && key->len == 24;
+}
+
+void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
+{
+    struct pt_worker *w = c->w;
+    struct pt_http *h = c->http;
+    struct pt_connid id;
+    struct pt_ws *ws;
+    const struct pt_slice *key;
+    const struct pt_route *route;
+    struct pt_callx *x;
+
+    if (!valid_handshake(h)) {
+        refuse(c, 400);
+        return;
+    }
+    if (w->draining || (long long)w->nws >= w->cfg->limits.max_connections) {
+        refuse(c, w->draining ? 503 : 429);
+        return;
+    }
+    ws = pt_xcalloc(1, sizeof(*ws));
+    c->ws = ws;
+    w->nws++;
+    ws->api = m->api;
+    ws->stage = m->stage;
+    ws->gen = w->cfg_gen;
+    ws->api_name = pt_xstrdup(m->api->name);
+    ws->stage_name = pt_xstrdup(m->stage->name);
+    ws->user_agent = slice_dup(pt_http1_header(&h->req, "User-Agent"));
+    ws->connected_at_ms = now_ms(w);
+    pt_buf_init(&ws->msg);
+    key = pt_http1_header(&h->req, "Sec-WebSocket-Key");
+    pt_wsframe_accept_key(key->p, key->len, ws->accept);
+    ws->slot = pt_worker_slot_alloc(w, c);
+    ws->nonce = pt_connid_random64();
+    id.node = w->node;
+    id.worker = (uint8_t)w->id;
+    id.slot = ws->slot;
+    id.nonce = ws->nonce;
+    pt_connid_encode(&id, ws->id);
+    c->state = PT_CONN_WS_PENDING;
+
+    route = m->api->route_connect;
+    if (route == NULL || route->integration == NULL) {
+        send_101(c, NULL);
+        return;
+    }
+    x = pt_callx_new(w, w->cfg, route, PT_EVENT_CONNECT);
+    pt_ws_fill_call(c, x);
+    copy_headers(x, &h->req);
+    if (h->req.query.len > 0) {
+        x->query = pt_xstrndup(h->req.query.p, h->req.query.len);
+        x->req.query = x->query;
+    }
+    pt_ws_call_link(c, x);
+    ws->connect_call = x;
+    pt_callx_invoke(x, on_connect_done);
+}
+
+/* ---- Lookup by id ---- */
+
+struct pt_conn *pt_ws_find(struct pt_worker *w, const char *id, size_t len, bool *invalid)
+{
+    struct pt_connid cid;
+    struct pt_conn *c;
+
+    *invalid = false;
+    if (pt_connid_decode(id, len, &cid) != 0) {
+        *invalid = true;
+        return NULL;
+    }
+    if (cid.node != w->node || cid.worker != w->id)
+        return NULL;
+    c = pt_worker_slot_get(w, cid.slot);
+    if (c == NULL || c->ws == NULL || c->ws->nonce != cid.nonce || c->state != PT_CONN_WS)
+        return NULL;
+    return c;
+}
+
+/* ---- The end ---- */
+
+static void on_disconnect_done(struct pt_callx *x, const struct pt_result *res)
+{
+    /* AWS ignores what $disconnect answers. */
+}
+
+static void start_disconnect(struct pt_conn *c)
+{
+    struct pt_ws *ws = c->ws;
+    struct pt_worker *w = c->w;
+    const struct pt_route *route;
+    struct pt_callx *x;
+
+    if (!ws->established || !pt_ws_resolve(c))
+        return;
+    route = ws->api->route_disconnect;
+    if (route == NULL || route->integration == NULL)
+        return;
+    x = pt_callx_new(w, w->cfg, route, PT_EVENT_DISCONNECT);
+    pt_ws_fill_call(c, x);
+    x->req.disconnect_status = ws->close_code ? ws->close_code : 1006;
+    x->disconnect_reason = pt_xstrdup(ws->close_reason ? ws->close_reason : "");
+    x->req.disconnect_reason = x->disconnect_reason;
+    /* Not linked to the connection: it outlives it. */
+    pt_callx_invoke(x, on_disconnect_done);
+}
+
+void pt_ws_cleanup(struct pt_conn *c)
+{
+    struct pt_ws *ws = c->ws;
+    struct pt_worker *w = c->w;
+
+    while (ws->calls != NULL)
+        pt_callx_cancel(ws->calls);
+    if (c->peer_closed && ws->close_code == 0)
+        ws->close_code = 1006;
+    start_disconnect(c);
+    pt_worker_slot_free(w, ws->slot);
+    w->nws--;
+    pt_buf_cleanup(&ws->msg);
+    free(ws->api_name);
+    free(ws->stage_name);
+    free(ws->user_agent);
+    free(ws->close_reason);
+    free(ws);
+    c->ws = NULL;
+}
