@@ -33,7 +33,8 @@ $(BUILD)/libportico.a: $(LIB_OBJ)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PT_CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"
+	@$(CC) $(PT_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libportico.a
 	@mkdir -p $(dir $@)

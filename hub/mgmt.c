@@ -96,6 +96,7 @@ static bool authenticate(struct pt_conn *c)
     req.method = method;
     req.paths = paths;
     req.n_paths = 1;
+    req.verbatim_path = path;
     req.query = query;
     req.n_query = parse_query(&r->query, query, PT_SIGV4_MAX_PARAMS, qblock);
     req.headers = headers;
@@ -199,7 +200,9 @@ void pt_mgmt_handle(struct pt_conn *c, const struct pt_route_match *m)
         pt_awserr_respond(c, PT_AWSERR_BAD_REQUEST, msg);
         return;
     }
-    if (target == NULL) {
+    if (target == NULL || strcmp(target->ws->api_name, m->api->name) != 0 ||
+        strcmp(target->ws->stage_name, m->stage->name) != 0) {
+        /* A connection of another API or stage does not exist as far as this one knows. */
         pt_awserr_respond(c, PT_AWSERR_GONE, NULL);
         return;
     }

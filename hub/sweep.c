@@ -34,7 +34,7 @@ static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 
 void pt_sweep_start(struct pt_worker *w)
 {
-    ev_timer_init(&w->sweep, on_sweep, 1.0, 1.0);
+    ev_timer_init(&w->sweep, on_sweep, PT_SWEEP_PERIOD_S, PT_SWEEP_PERIOD_S);
     w->sweep.data = w;
     ev_timer_start(w->loop, &w->sweep);
 }

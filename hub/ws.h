@@ -62,7 +62,7 @@ void pt_ws_close(struct pt_conn *c, int code, const char *reason);
 /* Called when the connection's send queue has emptied. */
 void pt_ws_on_drained(struct pt_conn *c);
 
-/* Per-second checks: idle timeout, maximum duration, keepalive pings. */
+/* Periodic checks (the sweep): idle timeout, maximum duration, keepalive pings. */
 void pt_ws_sweep(struct pt_conn *c, double now);
 
 /* Frees the WebSocket state: cancels calls, frees the slot, starts $disconnect. */
