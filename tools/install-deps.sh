@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what Portico needs on Debian 12: the build dependencies, and with --tests what the
+# test suite needs too (clang for the fuzz targets, Node.js and npm for the integration tests
+# when no node is installed yet, curl for the curl --aws-sigv4 test).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(build-essential pkg-config libev-dev libhiredis-dev libcjson-dev libssl-dev)
+if [ "${1:-}" = "--tests" ]; then
+    pkgs+=(curl clang)
+    # Debian's npm conflicts with a nodejs package that bundles npm (NodeSource): only add
+    # Node.js when there is none.
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${pkgs[@]}"
