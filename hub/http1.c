@@ -238,7 +238,10 @@ static int parse_request_line(const char **pp, const char *end, struct pt_http1_
     req->method.p = start;
     req->method.len = (size_t)(p - start);
 
+    /* Only origin-form and '*' are accepted: refuse anything else before it is complete. */
     start = ++p;
+    if (p < end && *p != '/' && *p != '*')
+        return PT_EPROTO;
     p = scan_target(p, end);
     if (p == end)
         return INCOMPLETE;
@@ -263,12 +266,12 @@ static int parse_request_line(const char **pp, const char *end, struct pt_http1_
 
 /* What the header fields say, gathered while they are parsed. */
 struct framing {
-    unsigned hosts;      /* Host fields seen */
-    bool te_seen;        /* a Transfer-Encoding field was present */
-    bool conn_close;     /* Connection: close */
-    bool conn_keep;      /* Connection: keep-alive */
-    bool conn_upgrade;   /* Connection: upgrade */
-    bool upgrade_ws;     /* Upgrade lists websocket */
+    unsigned hosts;    /* Host fields seen */
+    bool te_seen;      /* a Transfer-Encoding field was present */
+    bool conn_close;   /* Connection: close */
+    bool conn_keep;    /* Connection: keep-alive */
+    bool conn_upgrade; /* Connection: upgrade */
+    bool upgrade_ws;   /* Upgrade lists websocket */
 };
 
 static int parse_content_length(const struct pt_slice *v, struct pt_http1_req *req)
@@ -605,8 +608,7 @@ static int chunk_step(int s, unsigned char c, uint64_t *remaining)
     return CH_ERROR;
 }
 
-int pt_http1_chunked_decode(struct pt_http1_chunked *st, char *buf, size_t *len,
-                            size_t *consumed)
+int pt_http1_chunked_decode(struct pt_http1_chunked *st, char *buf, size_t *len, size_t *consumed)
 {
     size_t in = 0, out = 0, n = *len;
     int s = st->state & 0xff, next;

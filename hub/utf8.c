@@ -25,50 +25,50 @@ enum {
 
 /* States. ACCEPT and REJECT are fixed by the header; the rest say what the next byte may be. */
 enum {
-    S_ACCEPT = PT_UTF8_ACCEPT,
-    S_REJECT = PT_UTF8_REJECT,
-    S_TAIL1, /* one continuation byte left, any of 80..BF */
-    S_TAIL2, /* two left, any */
-    S_E0,    /* after E0: A0..BF, then one more */
-    S_ED,    /* after ED: 80..9F, then one more */
-    S_F0,    /* after F0: 90..BF, then two more */
-    S_TAIL3, /* after F1..F3: three left, any */
-    S_F4,    /* after F4: 80..8F, then two more */
+    S_ACC = PT_UTF8_ACCEPT,
+    S_REJ = PT_UTF8_REJECT,
+    S_T1, /* one continuation byte left, any of 80..BF */
+    S_T2, /* two left, any */
+    S_T3, /* after F1..F3: three left, any */
+    S_E0, /* after E0: A0..BF, then one more */
+    S_ED, /* after ED: 80..9F, then one more */
+    S_F0, /* after F0: 90..BF, then two more */
+    S_F4, /* after F4: 80..8F, then two more */
     NSTATES
 };
 
 /* clang-format off */
 static const uint8_t byte_class[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 00 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 10 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 20 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 30 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 40 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 50 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 60 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 70 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 80 */
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  /* 90 */
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* a0 */
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,  /* b0 */
-    4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,  /* c0 */
-    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,  /* d0 */
-    6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7,  /* e0 */
-    9, 10, 10, 10, 11, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* f0 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 00 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 10 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 20 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 30 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 40 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 50 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 60 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 70 */
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1, /* 80 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, /* 90 */
+     3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3, /* a0 */
+     3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3, /* b0 */
+     4,  4,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5, /* c0 */
+     5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5, /* d0 */
+     6,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  8,  7,  7, /* e0 */
+     9, 10, 10, 10, 11,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4, /* f0 */
 };
 
-#define R S_REJECT
+#define R S_REJ
 static const uint8_t next_state[NSTATES][NCLASSES] = {
-    /*             ASCII     CONT1    CONT2    CONT3    BAD LEAD2    E0    LEAD3    ED    F0    LEAD4    F4 */
-    [S_ACCEPT] = {S_ACCEPT, R,       R,       R,       R, S_TAIL1, S_E0, S_TAIL2, S_ED, S_F0, S_TAIL3, S_F4},
-    [S_REJECT] = {R,        R,       R,       R,       R, R,       R,    R,       R,    R,    R,       R},
-    [S_TAIL1]  = {R,        S_ACCEPT, S_ACCEPT, S_ACCEPT, R, R,    R,    R,       R,    R,    R,       R},
-    [S_TAIL2]  = {R,        S_TAIL1, S_TAIL1, S_TAIL1, R, R,       R,    R,       R,    R,    R,       R},
-    [S_E0]     = {R,        R,       R,       S_TAIL1, R, R,       R,    R,       R,    R,    R,       R},
-    [S_ED]     = {R,        S_TAIL1, S_TAIL1, R,       R, R,       R,    R,       R,    R,    R,       R},
-    [S_F0]     = {R,        R,       S_TAIL2, S_TAIL2, R, R,       R,    R,       R,    R,    R,       R},
-    [S_TAIL3]  = {R,        S_TAIL2, S_TAIL2, S_TAIL2, R, R,       R,    R,       R,    R,    R,       R},
-    [S_F4]     = {R,        S_TAIL2, R,       R,       R, R,       R,    R,       R,    R,    R,       R},
+    /*           ASCII  CONT1  CONT2  CONT3  BAD    LEAD2  E0     LEAD3  ED     F0     LEAD4  F4 */
+    [S_ACC]  = {S_ACC, R,     R,     R,     R,     S_T1,  S_E0,  S_T2,  S_ED,  S_F0,  S_T3,  S_F4},
+    [S_REJ]  = {R,     R,     R,     R,     R,     R,     R,     R,     R,     R,     R,     R},
+    [S_T1]   = {R,     S_ACC, S_ACC, S_ACC, R,     R,     R,     R,     R,     R,     R,     R},
+    [S_T2]   = {R,     S_T1,  S_T1,  S_T1,  R,     R,     R,     R,     R,     R,     R,     R},
+    [S_T3]   = {R,     S_T2,  S_T2,  S_T2,  R,     R,     R,     R,     R,     R,     R,     R},
+    [S_E0]   = {R,     R,     R,     S_T1,  R,     R,     R,     R,     R,     R,     R,     R},
+    [S_ED]   = {R,     S_T1,  S_T1,  R,     R,     R,     R,     R,     R,     R,     R,     R},
+    [S_F0]   = {R,     R,     S_T2,  S_T2,  R,     R,     R,     R,     R,     R,     R,     R},
+    [S_F4]   = {R,     S_T2,  R,     R,     R,     R,     R,     R,     R,     R,     R,     R},
 };
 #undef R
 /* clang-format on */
@@ -85,7 +85,7 @@ uint32_t pt_utf8_feed(uint32_t state, const uint8_t *p, size_t n)
     if (state >= NSTATES)
         return PT_UTF8_REJECT;
     while (i < n) {
-        if (state == S_ACCEPT) {
+        if (state == S_ACC) {
             while (n - i >= 8) {
                 memcpy(&w, p + i, sizeof(w));
                 if ((w & HIGH_BITS) != 0)
@@ -96,7 +96,7 @@ uint32_t pt_utf8_feed(uint32_t state, const uint8_t *p, size_t n)
                 break;
         }
         state = next_state[state][byte_class[p[i]]];
-        if (state == S_REJECT)
+        if (state == S_REJ)
             return PT_UTF8_REJECT;
         i++;
     }

@@ -10,16 +10,16 @@
 #include "portico/err.h"
 #include "utf8.h"
 
-#define WS_FIN        0x80
-#define WS_RSV_MASK   0x70
-#define WS_OPCODE     0x0f
-#define WS_MASKED     0x80
-#define WS_LEN7       0x7f
-#define WS_LEN16      126
-#define WS_LEN64      127
-#define WS_CONTROL    0x08 /* opcodes 0x8..0xF are control frames (section 5.5) */
+#define WS_FIN         0x80
+#define WS_RSV_MASK    0x70
+#define WS_OPCODE      0x0f
+#define WS_MASKED      0x80
+#define WS_LEN7        0x7f
+#define WS_LEN16       126
+#define WS_LEN64       127
+#define WS_CONTROL     0x08 /* opcodes 0x8..0xF are control frames (section 5.5) */
 #define WS_CONTROL_MAX 125
-#define WS_MASK_LEN   4
+#define WS_MASK_LEN    4
 
 /* Section 1.3: the GUID appended to the client's key. */
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -133,8 +133,7 @@ void pt_wsframe_accept_key(const char *key, size_t len, char out[29])
     out[0] = '\0';
     if (ctx == NULL)
         return;
-    ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-         EVP_DigestUpdate(ctx, key, len) == 1 &&
+    ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 && EVP_DigestUpdate(ctx, key, len) == 1 &&
          EVP_DigestUpdate(ctx, ws_guid, sizeof(ws_guid) - 1) == 1 &&
          EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 20;
     EVP_MD_CTX_free(ctx);
