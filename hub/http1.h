@@ -66,4 +66,25 @@ int pt_http1_chunked_decode(struct pt_http1_chunked *st, char *buf, size_t *len,
  * (query strings). <out> is NUL-terminated. */
 int pt_http1_percent_decode(const char *s, size_t n, char *out, bool plus_is_space);
 
+/* ---- Responses (for the upstream client) ---- */
+
+struct pt_http1_resp {
+    int status;        /* 100..599 */
+    int minor_version; /* HTTP/1.<minor_version> */
+    struct pt_slice reason;
+    struct pt_http1_header headers[PT_HTTP1_MAX_HEADERS];
+    size_t nheaders;
+    /* Derived from the headers: */
+    long long content_length; /* -1 when absent */
+    bool chunked;             /* Transfer-Encoding: chunked */
+    bool keep_alive;          /* the connection may be reused after this response */
+};
+
+/* Parses a response head at the start of <buf> like pt_http1_parse_request(): returns the head
+ * length when complete, 0 when more bytes are needed, PT_EPROTO when malformed (bad status
+ * line, bad header, conflicting Content-Length, a Transfer-Encoding other than chunked), or
+ * PT_ETOOBIG when no complete head fits in <max> bytes. The caller decides the body's framing:
+ * none for 1xx, 204, 304 and responses to HEAD; chunked; Content-Length; else until close. */
+int pt_http1_parse_response(const char *buf, size_t len, size_t max, struct pt_http1_resp *resp);
+
 #endif

@@ -29,6 +29,7 @@ enum pt_event_type {
     PT_EVENT_CONNECT,    /* WebSocket $connect */
     PT_EVENT_MESSAGE,    /* WebSocket message */
     PT_EVENT_DISCONNECT, /* WebSocket $disconnect */
+    PT_EVENT_HTTP,       /* a request to an HTTP API route */
 };
 
 /* What a call is about. Everything is borrowed and stays valid until the call ends (done or
@@ -59,6 +60,16 @@ struct pt_request {
     long long request_time_ms;  /* epoch ms */
     int disconnect_status;      /* DISCONNECT: the close code */
     const char *disconnect_reason;
+
+    /* HTTP only (headers, query and body above apply too): */
+    const char *method;          /* "GET" */
+    const char *raw_path;        /* the whole path as sent, percent-encoded, without query */
+    const char *route_path;      /* decoded, after the base path and stage: "/pets/7" */
+    const struct pt_kv *path_params; /* {param} and {proxy+} values, decoded */
+    size_t npath_params;
+    const char *protocol;        /* "HTTP/1.1" */
+    const char *host;            /* the Host header */
+    const char *scheme;          /* "http" or "https" */
 };
 
 /* The answer of an integration. Borrowed for the duration of pt_call_done(). */
@@ -68,7 +79,7 @@ struct pt_result {
     const char *body;
     size_t body_len;
     bool body_binary;
-    const struct pt_kv *headers;
+    const struct pt_kv *headers; /* duplicates allowed (Set-Cookie) */
     size_t nheaders;
 };
 
