@@ -5,13 +5,17 @@
 #include <string.h>
 
 extern const struct pt_backend pt_backend_mock;
+extern const struct pt_backend pt_backend_http_proxy;
+extern const struct pt_backend pt_backend_aws_proxy;
 
 static const struct pt_backend *const backends[] = {
     &pt_backend_mock,
+    &pt_backend_http_proxy,
+    &pt_backend_aws_proxy,
 };
 
 /* Types of SPEC section 5 whose backend is not built yet. */
-static const char *const planned[] = {"HTTP_PROXY", "AWS_PROXY", "CHANNEL", "STATIC"};
+static const char *const planned[] = {"CHANNEL", "STATIC"};
 
 const struct pt_backend *pt_backends_find(const char *type)
 {

@@ -9,8 +9,10 @@
 
 #include "config.h"
 #include "errors.h"
+#include "http1.h"
 #include "jsonpath.h"
 #include "portico/err.h"
+#include "portico/upstream.h"
 #include "portico/xalloc.h"
 #include "worker.h"
 #include "ws.h"
@@ -57,6 +59,8 @@ static void defer_unlink(struct pt_callx *x)
 
 static void callx_free(struct pt_callx *x)
 {
+    if (x->upstream != NULL)
+        pt_upstream_cancel(&x->pub); /* a backend that forgot: never leave a dangling exchange */
     ev_timer_stop(x->w->loop, &x->deadline);
     defer_unlink(x);
     if (x->conn != NULL)
@@ -69,6 +73,8 @@ static void callx_free(struct pt_callx *x)
     free(x->headers);
     free(x->headers_block);
     free(x->query);
+    free(x->query_params);
+    free(x->query_block);
     free(x->disconnect_reason);
     free(x);
 }
@@ -144,6 +150,41 @@ void pt_callx_run_deferred(struct pt_worker *w)
         defer_unlink(x);
         fn(&x->pub);
     }
+}
+
+void pt_callx_parse_query(struct pt_callx *x)
+{
+    const char *p = x->query, *end = p + strlen(p);
+    size_t n = 0, off = 0, max = 1;
+    const char *q;
+    int len;
+
+    for (q = p; *q != '\0'; q++)
+        max += *q == '&';
+    x->query_params = pt_xcalloc(max, sizeof(*x->query_params));
+    x->query_block = pt_xmalloc(strlen(p) + 2 * max + 1);
+    while (p < end) {
+        const char *amp = strchr(p, '&'), *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p)), *name_end = eq ? eq : stop;
+        char *name = x->query_block + off, *value;
+
+        if (stop == p) {
+            p = stop + 1;
+            continue;
+        }
+        len = pt_http1_percent_decode(p, (size_t)(name_end - p), name, true);
+        off += len < 0 ? 0 : (size_t)len;
+        x->query_block[off++] = '\0';
+        value = x->query_block + off;
+        len = eq ? pt_http1_percent_decode(eq + 1, (size_t)(stop - eq - 1), value, true) : 0;
+        off += len < 0 ? 0 : (size_t)len;
+        x->query_block[off++] = '\0';
+        if (len >= 0)
+            x->query_params[n++] = (struct pt_kv){name, value};
+        p = stop + 1;
+    }
+    x->req.query_params = x->query_params;
+    x->req.nquery_params = n;
 }
 
 /* ---- Template variables ---- */

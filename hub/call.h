@@ -37,6 +37,7 @@ struct pt_callx {
     pt_call_fn *deferred;   /* set while on the worker's defer list */
     struct pt_callx *defer_prev, *defer_next;
     double started;         /* ev_now() at invoke */
+    void *upstream;         /* the upstream exchange in flight (upstream.c), or NULL */
     /* Owned storage behind req: */
     char connection_id[24];
     char request_id[17];
@@ -48,6 +49,8 @@ struct pt_callx {
     struct pt_kv *headers; /* CONNECT: names and values in one owned block each */
     char *headers_block;
     char *query;
+    struct pt_kv *query_params; /* decoded from query */
+    char *query_block;
     char *disconnect_reason;
 };
 
@@ -62,6 +65,9 @@ void pt_callx_invoke(struct pt_callx *x, pt_callx_done_fn *on_done);
 /* The connection went away: the backend is told to drop the call (cancel), no continuation
  * runs, and the call is freed. */
 void pt_callx_cancel(struct pt_callx *x);
+
+/* Splits x->query into decoded req.query_params. */
+void pt_callx_parse_query(struct pt_callx *x);
 
 /* Runs every deferred completion queued so far (the worker calls it once per loop turn). */
 void pt_callx_run_deferred(struct pt_worker *w);

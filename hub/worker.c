@@ -10,7 +10,9 @@
 #include "config.h"
 #include "conn.h"
 #include "portico/xalloc.h"
+#include "resolve.h"
 #include "sweep.h"
+#include "upstream_pool.h"
 
 #define READ_BUFFER_BYTES 65536
 
@@ -41,12 +43,15 @@ void pt_worker_init(struct pt_worker *w, struct ev_loop *loop, struct pt_config 
     w->prepare.data = w;
     ev_prepare_start(loop, &w->prepare);
     pt_sweep_start(w);
+    w->resolver = pt_resolver_new(loop);
 }
 
 void pt_worker_cleanup(struct pt_worker *w)
 {
     ev_prepare_stop(w->loop, &w->prepare);
     pt_sweep_stop(w);
+    pt_upstream_pool_cleanup(w);
+    pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);
     free(w->rbuf);
     free(w->slots);

@@ -12,6 +12,8 @@
 struct pt_config;
 struct pt_conn;
 struct pt_callx;
+struct pt_upool;
+struct pt_resolver;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -40,6 +42,9 @@ struct pt_worker {
     ev_timer sweep;
     uint8_t *rbuf; /* the one read buffer of this loop */
     size_t rbuf_len;
+
+    struct pt_upool *upools;      /* upstream connection pools */
+    struct pt_resolver *resolver; /* off-loop DNS */
 
     bool draining;
     double drain_deadline;

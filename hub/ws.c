@@ -115,7 +115,9 @@ static void on_message_done(struct pt_callx *x, const struct pt_result *res)
     else if (res->err != 0)
         send_error_frame(c, "Internal server error", x->request_id);
     else if (x->route->route_response && res->body != NULL)
-        pt_ws_send(c, res->body, res->body_len, res->body_binary);
+        pt_ws_send(c, res->body, res->body_len,
+                   res->body_binary || pt_utf8_feed(PT_UTF8_ACCEPT, (const uint8_t *)res->body,
+                                                    res->body_len) != PT_UTF8_ACCEPT);
 }
 
 /* The route key chosen by the API's selection expression; "" when the message is not JSON or

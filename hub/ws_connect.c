@@ -219,6 +219,7 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     if (h->req.query.len > 0) {
         x->query = pt_xstrndup(h->req.query.p, h->req.query.len);
         x->req.query = x->query;
+        pt_callx_parse_query(x);
     }
     pt_ws_call_link(c, x);
     ws->connect_call = x;

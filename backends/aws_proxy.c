@@ -1,0 +1,311 @@
+/* AWS_PROXY: Lambda's Invoke API over HTTP (POST .../2015-03-31/functions/NAME/invocations),
+ * as the Lambda runtime interface emulator and `sam local start-lambda` speak it. The event is
+ * shaped exactly as AWS shapes the WebSocket proxy event (AWS-BEHAVIOUR 2.1); the result
+ * {statusCode, headers, body, isBase64Encoded} is the answer. A function error
+ * (X-Amz-Function-Error) or a malformed result is an integration error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "errors.h"
+#include "portico/backend.h"
+#include "portico/buf.h"
+#include "portico/conf.h"
+#include "portico/err.h"
+#include "portico/upstream.h"
+#include "portico/xalloc.h"
+
+#define MAX_RESULT_HEADERS 64
+
+struct aws_proxy_conf {
+    char *uri;
+    struct pt_tmpl *uri_tmpl; /* owned */
+    int format;               /* payloadFormatVersion: 0 for "1.0", 1 for "2.0" */
+};
+
+static const char *const formats[] = {"1.0", "2.0", NULL};
+
+static const struct pt_conf_field fields[] = {
+    {"uri", PT_CONF_STR, offsetof(struct aws_proxy_conf, uri), .required = true},
+    {"payloadFormatVersion", PT_CONF_ENUM, offsetof(struct aws_proxy_conf, format), .def = 1,
+     .enum_values = formats},
+    {NULL},
+};
+
+static const char *const ignored[] = {"type", "timeoutMs", NULL};
+
+/* Per-call state: the parsed result lives until pt_call_done() returns. */
+struct invocation {
+    cJSON *result;
+    struct pt_kv headers[MAX_RESULT_HEADERS];
+    unsigned char *decoded; /* a base64 body, decoded */
+};
+
+static int aws_proxy_configure(struct pt_integration *in, const cJSON *obj, const char *path,
+                               struct pt_errors *errs)
+{
+    struct aws_proxy_conf *ac = pt_xcalloc(1, sizeof(*ac));
+    char upath[512], err[256];
+
+    in->conf = ac;
+    if (pt_conf_walk(obj, path, fields, ac, ignored, errs) > 0)
+        return PT_EINVAL;
+    pt_conf_path_key(upath, sizeof(upath), path, "uri");
+    if (strncmp(ac->uri, "http://", 7) != 0) {
+        pt_errors_add(errs, upath,
+                      strncmp(ac->uri, "https://", 8) == 0
+                          ? "https upstreams are not supported yet"
+                          : "expected the http:// URL of a Lambda Invoke API endpoint");
+        return PT_EINVAL;
+    }
+    ac->uri_tmpl = pt_tmpl_compile(ac->uri, err, sizeof(err));
+    if (ac->uri_tmpl == NULL) {
+        pt_errors_add(errs, upath, "%s", err);
+        return PT_EINVAL;
+    }
+    return pt_call_check_tmpl(ac->uri_tmpl, upath, errs);
+}
+
+static void aws_proxy_release(struct pt_integration *in)
+{
+    struct aws_proxy_conf *ac = in->conf;
+
+    if (ac == NULL)
+        return;
+    free(ac->uri);
+    pt_tmpl_free(ac->uri_tmpl);
+    free(ac);
+    in->conf = NULL;
+}
+
+/* ---- The WebSocket event ---- */
+
+static const char *event_type(enum pt_event_type t)
+{
+    return t == PT_EVENT_CONNECT ? "CONNECT" : t == PT_EVENT_DISCONNECT ? "DISCONNECT" : "MESSAGE";
+}
+
+/* "20/Jan/2024:11:55:08 +0000" */
+static void clf_time(char *out, size_t n, long long ms)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(out, n, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+}
+
+/* Adds {name: value} (the last value wins) and {name: [values...]} maps for <kv>. */
+static void add_maps(cJSON *ev, const char *single, const char *multi, const struct pt_kv *kv,
+                     size_t n)
+{
+    cJSON *one = cJSON_AddObjectToObject(ev, single);
+    cJSON *many = cJSON_AddObjectToObject(ev, multi);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(many, kv[i].name);
+
+        cJSON_DeleteItemFromObjectCaseSensitive(one, kv[i].name);
+        cJSON_AddStringToObject(one, kv[i].name, kv[i].value);
+        if (arr == NULL)
+            arr = cJSON_AddArrayToObject(many, kv[i].name);
+        cJSON_AddItemToArray(arr, cJSON_CreateString(kv[i].value));
+    }
+}
+
+static char *base64(const char *p, size_t n)
+{
+    char *out = pt_xmalloc(4 * ((n + 2) / 3) + 1);
+
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, (int)n);
+    return out;
+}
+
+static cJSON *websocket_event(const struct pt_request *r)
+{
+    cJSON *ev = cJSON_CreateObject(), *ctx, *id;
+    char when[40];
+
+    ctx = cJSON_AddObjectToObject(ev, "requestContext");
+    cJSON_AddStringToObject(ctx, "routeKey", r->route_key);
+    if (r->message_id != NULL)
+        cJSON_AddStringToObject(ctx, "messageId", r->message_id);
+    cJSON_AddStringToObject(ctx, "eventType", event_type(r->type));
+    cJSON_AddStringToObject(ctx, "extendedRequestId", r->request_id);
+    clf_time(when, sizeof(when), r->request_time_ms);
+    cJSON_AddStringToObject(ctx, "requestTime", when);
+    cJSON_AddStringToObject(ctx, "messageDirection", "IN");
+    cJSON_AddStringToObject(ctx, "stage", r->stage);
+    cJSON_AddNumberToObject(ctx, "connectedAt", (double)r->connected_at_ms);
+    cJSON_AddNumberToObject(ctx, "requestTimeEpoch", (double)r->request_time_ms);
+    id = cJSON_AddObjectToObject(ctx, "identity");
+    cJSON_AddStringToObject(id, "sourceIp", r->source_ip);
+    if (r->user_agent != NULL)
+        cJSON_AddStringToObject(id, "userAgent", r->user_agent);
+    cJSON_AddStringToObject(ctx, "requestId", r->request_id);
+    cJSON_AddStringToObject(ctx, "domainName", r->domain_name);
+    cJSON_AddStringToObject(ctx, "connectionId", r->connection_id);
+    cJSON_AddStringToObject(ctx, "apiId", r->api_name);
+    if (r->type == PT_EVENT_DISCONNECT) {
+        cJSON_AddNumberToObject(ctx, "disconnectStatusCode", r->disconnect_status);
+        cJSON_AddStringToObject(ctx, "disconnectReason", r->disconnect_reason);
+    }
+    if (r->type == PT_EVENT_CONNECT) {
+        add_maps(ev, "headers", "multiValueHeaders", r->headers, r->nheaders);
+        if (r->nquery_params > 0)
+            add_maps(ev, "queryStringParameters", "multiValueQueryStringParameters",
+                     r->query_params, r->nquery_params);
+    } else if (r->type == PT_EVENT_DISCONNECT) {
+        /* AWS sends these placeholders on $disconnect (AWS-BEHAVIOUR 2.1). */
+        struct pt_kv h[4] = {{"Host", r->domain_name},
+                             {"x-api-key", ""},
+                             {"X-Forwarded-For", ""},
+                             {"x-restapi", ""}};
+
+        add_maps(ev, "headers", "multiValueHeaders", h, 4);
+    }
+    if (r->type == PT_EVENT_MESSAGE) {
+        if (r->body_binary) {
+            char *b64 = base64(r->body, r->body_len);
+
+            cJSON_AddStringToObject(ev, "body", b64);
+            free(b64);
+        } else {
+            cJSON_AddStringToObject(ev, "body", r->body);
+        }
+    }
+    cJSON_AddBoolToObject(ev, "isBase64Encoded", r->type == PT_EVENT_MESSAGE && r->body_binary);
+    return ev;
+}
+
+/* ---- The result ---- */
+
+static int read_result(struct invocation *inv, const struct pt_upstream_response *up,
+                       struct pt_result *res)
+{
+    const cJSON *status, *headers, *h, *body, *b64;
+    size_t i, n = 0;
+
+    for (i = 0; i < up->nheaders; i++)
+        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
+            return PT_EUPSTREAM;
+    if (up->status != 200 && up->status != 202)
+        return PT_EUPSTREAM; /* the Invoke API itself failed (no such function, throttled) */
+    inv->result = cJSON_ParseWithLength(up->body, up->body_len);
+    if (inv->result == NULL)
+        return PT_EUPSTREAM;
+    res->status = 200;
+    if (cJSON_IsNull(inv->result))
+        return 0; /* the function returned nothing */
+    if (!cJSON_IsObject(inv->result))
+        return PT_EUPSTREAM;
+    status = cJSON_GetObjectItemCaseSensitive(inv->result, "statusCode");
+    if (status != NULL) {
+        if (!cJSON_IsNumber(status) || status->valuedouble < 100 || status->valuedouble > 599)
+            return PT_EUPSTREAM;
+        res->status = (int)status->valuedouble;
+    }
+    headers = cJSON_GetObjectItemCaseSensitive(inv->result, "headers");
+    cJSON_ArrayForEach(h, headers)
+    {
+        if (cJSON_IsString(h) && n < MAX_RESULT_HEADERS)
+            inv->headers[n++] = (struct pt_kv){h->string, h->valuestring};
+    }
+    res->headers = inv->headers;
+    res->nheaders = n;
+    body = cJSON_GetObjectItemCaseSensitive(inv->result, "body");
+    if (body != NULL && !cJSON_IsNull(body)) {
+        if (!cJSON_IsString(body))
+            return PT_EUPSTREAM;
+        b64 = cJSON_GetObjectItemCaseSensitive(inv->result, "isBase64Encoded");
+        if (cJSON_IsTrue(b64)) {
+            size_t len = strlen(body->valuestring);
+            int out;
+
+            inv->decoded = pt_xmalloc(len / 4 * 3 + 3);
+            out = EVP_DecodeBlock(inv->decoded, (const unsigned char *)body->valuestring,
+                                  (int)len);
+            if (out < 0)
+                return PT_EUPSTREAM;
+            /* EVP_DecodeBlock counts the padding as bytes. */
+            while (len > 0 && body->valuestring[len - 1] == '=' && out > 0) {
+                len--;
+                out--;
+            }
+            res->body = (const char *)inv->decoded;
+            res->body_len = (size_t)out;
+            res->body_binary = true;
+        } else {
+            res->body = body->valuestring;
+            res->body_len = strlen(body->valuestring);
+        }
+    }
+    return 0;
+}
+
+static void free_invocation(struct pt_call *call)
+{
+    struct invocation *inv = call->backend_data;
+
+    if (inv == NULL)
+        return;
+    cJSON_Delete(inv->result);
+    free(inv->decoded);
+    free(inv);
+    call->backend_data = NULL;
+}
+
+static void on_response(struct pt_call *call, int err, const struct pt_upstream_response *up)
+{
+    struct invocation *inv = call->backend_data;
+    struct pt_result res = {0};
+
+    res.err = err != 0 ? err : read_result(inv, up, &res);
+    if (res.err != 0)
+        res = (struct pt_result){.err = res.err};
+    pt_call_done(call, &res);
+    free_invocation(call);
+}
+
+static void aws_proxy_invoke(struct pt_call *call)
+{
+    const struct aws_proxy_conf *ac = call->integration->conf;
+    struct pt_upstream_request req = {.method = "POST"};
+    struct pt_kv headers[1] = {{"Content-Type", "application/json"}};
+    struct pt_buf url;
+    cJSON *ev = websocket_event(call->req);
+    char *body = cJSON_PrintUnformatted(ev);
+
+    call->backend_data = pt_xcalloc(1, sizeof(struct invocation));
+    pt_buf_init(&url);
+    pt_call_render(call, ac->uri_tmpl, &url);
+    req.url = url.data;
+    req.headers = headers;
+    req.nheaders = 1;
+    req.body = body;
+    req.body_len = strlen(body);
+    pt_upstream_send(call, &req, on_response);
+    pt_buf_cleanup(&url);
+    cJSON_free(body);
+    cJSON_Delete(ev);
+}
+
+static void aws_proxy_cancel(struct pt_call *call)
+{
+    pt_upstream_cancel(call);
+    free_invocation(call);
+}
+
+const struct pt_backend pt_backend_aws_proxy = {
+    .type = "AWS_PROXY",
+    .configure = aws_proxy_configure,
+    .release = aws_proxy_release,
+    .invoke = aws_proxy_invoke,
+    .cancel = aws_proxy_cancel,
+};

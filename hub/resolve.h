@@ -1,0 +1,28 @@
+/* Host name resolution off the loop: a resolver thread runs getaddrinfo, answers come back to
+ * the worker's loop through an ev_async, and a small cache keeps them for a while. Numeric
+ * addresses never get here (the caller uses inet_pton first). */
+#ifndef PT_RESOLVE_H
+#define PT_RESOLVE_H
+
+#include <sys/socket.h>
+
+#include <ev.h>
+
+struct pt_resolver;
+struct pt_resolve_req;
+
+/* Runs on the loop with the first address of <host>, or err PT_ENOTFOUND. <sa> is borrowed
+ * for the callback. */
+typedef void pt_resolve_fn(void *ud, int err, const struct sockaddr *sa, socklen_t len);
+
+struct pt_resolver *pt_resolver_new(struct ev_loop *loop);
+/* Stops the thread and frees everything; pending requests are dropped without callbacks. */
+void pt_resolver_free(struct pt_resolver *r);
+
+/* Resolves <host> (port <port>); <cb> runs once, later, on the loop, unless cancelled. A cached
+ * answer still arrives on a later loop turn, never from inside this call. */
+struct pt_resolve_req *pt_resolve_start(struct pt_resolver *r, const char *host, int port,
+                                        pt_resolve_fn *cb, void *ud);
+void pt_resolve_cancel(struct pt_resolve_req *req);
+
+#endif
