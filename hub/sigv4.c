@@ -125,71 +125,37 @@ static bool format_amz_date(int64_t t, char out[17])
     return true;
 }
 
-static bool parse_digits(const char *s, size_t n, int *out)
-{
-    size_t i;
-
-    *out = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *out = *out * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-/* Unix time from calendar fields; false unless they name a real moment (no normalising). */
-static bool from_fields(int y, int mon, int d, int h, int mi, int s, int64_t *t)
-{
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mon - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s};
-    char back[17], want[64];
-
-    if (y < 1970 || mon < 1 || mon > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
-        return false;
-    *t = (int64_t)timegm(&tm);
-    snprintf(want, sizeof(want), "%04d%02d%02dT%02d%02d%02dZ", y, mon, d, h, mi, s);
-    return format_amz_date(*t, back) && memcmp(back, want, 16) == 0;
-}
-
-/* "YYYYMMDDTHHMMSSZ" */
+/* "YYYYMMDDTHHMMSSZ" to unix time. Strict: the value must format back to itself. */
 static bool parse_amz_date(const char *s, int64_t *t)
 {
-    int y, mon, d, h, mi, sec;
+    struct tm tm = {0};
+    const char *end;
+    char back[17];
 
-    if (strnlen(s, 17) != 16 || s[8] != 'T' || s[15] != 'Z')
+    if (strnlen(s, 17) != 16 || (end = strptime(s, "%Y%m%dT%H%M%SZ", &tm)) == NULL || *end != '\0')
         return false;
-    if (!parse_digits(s, 4, &y) || !parse_digits(s + 4, 2, &mon) || !parse_digits(s + 6, 2, &d) ||
-        !parse_digits(s + 9, 2, &h) || !parse_digits(s + 11, 2, &mi) ||
-        !parse_digits(s + 13, 2, &sec))
-        return false;
-    return from_fields(y, mon, d, h, mi, sec, t);
+    *t = (int64_t)timegm(&tm);
+    return format_amz_date(*t, back) && memcmp(back, s, 16) == 0;
 }
 
-/* RFC 7231 IMF-fixdate only: "Sun, 30 Aug 2015 12:36:00 GMT". */
-static bool parse_http_date(const char *s, int64_t *t)
+/* RFC 7231 IMF-fixdate ("Sun, 30 Aug 2015 12:36:00 GMT", the weekday unchecked), rewritten
+ * as an X-Amz-Date into amz. Month names by hand: strptime's %b follows the locale. */
+static bool parse_http_date(const char *s, int64_t *t, char amz[17])
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    int y, mon, d, h, mi, sec;
-    const char *m;
+    const char *m = months;
+    char tmp[64];
 
-    if (strnlen(s, 30) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+    if (strnlen(s, 30) != 29 || memcmp(s + 3, ", ", 2) != 0 || s[7] != ' ' || s[11] != ' ' ||
         s[16] != ' ' || s[19] != ':' || s[22] != ':' || strcmp(s + 25, " GMT") != 0)
         return false;
-    for (m = months; *m != '\0' && strncmp(m, s + 8, 3) != 0; m += 3)
-        ;
-    if (*m == '\0')
-        return false;
-    mon = (int)((m - months) / 3) + 1;
-    if (!parse_digits(s + 5, 2, &d) || !parse_digits(s + 12, 4, &y) ||
-        !parse_digits(s + 17, 2, &h) || !parse_digits(s + 20, 2, &mi) ||
-        !parse_digits(s + 23, 2, &sec))
-        return false;
-    return from_fields(y, mon, d, h, mi, sec, t);
+    while (*m != '\0' && memcmp(m, s + 8, 3) != 0)
+        m += 3;
+    snprintf(tmp, sizeof(tmp), "%.4s%02d%.2sT%.2s%.2s%.2sZ", s + 12, (int)(m - months) / 3 + 1,
+             s + 5, s + 17, s + 20, s + 23);
+    memcpy(amz, tmp, 16);
+    amz[16] = '\0';
+    return *m != '\0' && strlen(tmp) == 16 && parse_amz_date(amz, t);
 }
 
 /* ---- Canonical request pieces ---- */
@@ -229,9 +195,39 @@ void pt_sigv4_canonicalize_path(struct pt_buf *out, const char *wire_path)
     pt_buf_cleanup(&norm);
 }
 
+static int hex_value(char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *p = c != '\0' ? strchr(hex, to_lower(c)) : NULL;
+
+    return p != NULL ? (int)(p - hex) : -1;
+}
+
+/* One query name or value in canonical form: RFC 3986-encoded, after decoding %XX when
+ * from_wire (malformed escapes stay literal; '+' is a plus sign, not a space). */
+static char *canon_part(const char *s, size_t n, bool from_wire)
+{
+    struct pt_buf b;
+    size_t i;
+
+    pt_buf_init(&b);
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        int hi, lo;
+
+        if (from_wire && c == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+            (lo = hex_value(s[i + 2])) >= 0) {
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        append_encoded(&b, &c, 1, "");
+    }
+    return pt_buf_take(&b, NULL);
+}
+
 struct qparam {
-    char *name;  /* owned, encoded */
-    char *value; /* owned, encoded */
+    char *name;  /* owned, canonical */
+    char *value; /* owned, canonical */
 };
 
 static int cmp_qparam(const void *a, const void *b)
@@ -242,50 +238,63 @@ static int cmp_qparam(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->value, y->value);
 }
 
-static char *encode_dup(const char *s)
+/* Sorts p[0..n) by name then value, appends them joined by '&', and frees them. */
+static void join_params(struct pt_buf *out, struct qparam *p, size_t n)
 {
-    struct pt_buf b;
+    size_t i;
 
-    pt_buf_init(&b);
-    append_encoded(&b, s != NULL ? s : "", s != NULL ? strlen(s) : 0, "");
-    return pt_buf_take(&b, NULL);
-}
-
-/* Appends the canonical query of decoded params q, leaving out X-Amz-Signature when
- * skip_signature. Returns 0, or -1 when q is over the bounds. */
-static int canonical_query(struct pt_buf *out, const struct pt_kv *q, size_t n, bool skip_signature)
-{
-    struct qparam *p;
-    size_t i, m = 0, total = 0;
-
-    if (n > PT_SIGV4_MAX_PARAMS)
-        return -1;
+    qsort(p, n, sizeof(*p), cmp_qparam);
     for (i = 0; i < n; i++) {
-        total += q[i].name ? strnlen(q[i].name, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
-        total += q[i].value ? strnlen(q[i].value, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
-        if (total > PT_SIGV4_MAX_QUERY_BYTES)
-            return -1;
-    }
-    p = pt_xcalloc(n ? n : 1, sizeof(*p));
-    for (i = 0; i < n; i++) {
-        if (skip_signature && q[i].name != NULL && strcmp(q[i].name, "X-Amz-Signature") == 0)
-            continue;
-        p[m].name = encode_dup(q[i].name);
-        p[m].value = encode_dup(q[i].value);
-        m++;
-    }
-    qsort(p, m, sizeof(*p), cmp_qparam);
-    for (i = 0; i < m; i++) {
-        if (i > 0)
-            pt_buf_putc(out, '&');
-        pt_buf_puts(out, p[i].name);
-        pt_buf_putc(out, '=');
-        pt_buf_puts(out, p[i].value);
+        pt_buf_printf(out, "%s%s=%s", i > 0 ? "&" : "", p[i].name, p[i].value);
         free(p[i].name);
         free(p[i].value);
     }
     free(p);
+}
+
+/* Appends the canonical query of decoded params q, leaving out X-Amz-Signature when
+ * presigned. Returns 0, or -1 when q is over the bounds. */
+static int canonical_query(struct pt_buf *out, const struct pt_kv *q, size_t n, bool presigned)
+{
+    struct qparam *p;
+    size_t i, m = 0, total = 0;
+
+    for (i = 0; i < n && total <= PT_SIGV4_MAX_QUERY_BYTES; i++) {
+        total += q[i].name ? strnlen(q[i].name, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
+        total += q[i].value ? strnlen(q[i].value, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
+    }
+    if (n > PT_SIGV4_MAX_PARAMS || total > PT_SIGV4_MAX_QUERY_BYTES)
+        return -1;
+    p = pt_xcalloc(n ? n : 1, sizeof(*p));
+    for (i = 0; i < n; i++) {
+        const char *k = q[i].name ? q[i].name : "", *v = q[i].value ? q[i].value : "";
+
+        if (presigned && strcmp(k, "X-Amz-Signature") == 0)
+            continue;
+        p[m].name = canon_part(k, strlen(k), false);
+        p[m++].value = canon_part(v, strlen(v), false);
+    }
+    join_params(out, p, m);
     return 0;
+}
+
+/* The same for a query string as it goes on the wire ("a=1&b=%20"), for signing. */
+static int canonical_query_string(struct pt_buf *out, const char *q)
+{
+    struct qparam *p = pt_xcalloc(PT_SIGV4_MAX_PARAMS, sizeof(*p));
+    size_t len = strnlen(q, PT_SIGV4_MAX_QUERY_BYTES + 1), i = 0, n = 0;
+
+    while (i < len && len <= PT_SIGV4_MAX_QUERY_BYTES && n < PT_SIGV4_MAX_PARAMS) {
+        size_t j = i + strcspn(q + i, "&"), eq = i + strcspn(q + i, "=&");
+
+        if (j > i) {
+            p[n].name = canon_part(q + i, eq - i, true);
+            p[n++].value = canon_part(q + eq + (eq < j), j - eq - (eq < j), true);
+        }
+        i = j + 1;
+    }
+    join_params(out, p, n);
+    return i < len || len > PT_SIGV4_MAX_QUERY_BYTES ? -1 : 0;
 }
 
 /* Trims v and collapses inner runs of whitespace to one space (botocore, smithy-js). */
@@ -392,11 +401,13 @@ static bool is_header_name(const char *s)
 
 /* ---- Signature ---- */
 
-/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date8), region), service), "aws4_request") */
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date8), region), service), "aws4_request").
+ * Input and output never share a buffer: HMAC() does not promise to allow it. */
 static bool derive_key(const char *secret, const char *date8, const char *region,
                        const char *service, unsigned char key[32])
 {
     char k0[4 + MAX_SECRET_BYTES];
+    unsigned char k1[32];
     size_t n = strnlen(secret, MAX_SECRET_BYTES + 1);
     bool ok;
 
@@ -404,10 +415,11 @@ static bool derive_key(const char *secret, const char *date8, const char *region
         return false;
     memcpy(k0, "AWS4", 4);
     memcpy(k0 + 4, secret, n);
-    ok = hmac256(k0, 4 + n, date8, 8, key) && hmac256(key, 32, region, strlen(region), key) &&
-         hmac256(key, 32, service, strlen(service), key) &&
-         hmac256(key, 32, TERMINATOR, strlen(TERMINATOR), key);
+    ok = hmac256(k0, 4 + n, date8, 8, k1) && hmac256(k1, 32, region, strlen(region), key) &&
+         hmac256(key, 32, service, strlen(service), k1) &&
+         hmac256(k1, 32, TERMINATOR, strlen(TERMINATOR), key);
     OPENSSL_cleanse(k0, sizeof(k0));
+    OPENSSL_cleanse(k1, sizeof(k1));
     return ok;
 }
 
@@ -470,18 +482,20 @@ void pt_sigv4_cleanup_paths(struct pt_sigv4_paths *p)
 
 /* ---- Signing ---- */
 
-static void init_sig(struct pt_sigv4_sig *s)
+static bool copy_bounded(char *dst, size_t cap, const char *src)
 {
-    memset(s->amz_date, 0, sizeof(s->amz_date));
-    memset(s->signature, 0, sizeof(s->signature));
-    pt_buf_init(&s->authorization);
-    pt_buf_init(&s->canonical_request);
-    pt_buf_init(&s->string_to_sign);
+    size_t n = strnlen(src, cap);
+
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
 }
 
 void pt_sigv4_cleanup_sig(struct pt_sigv4_sig *s)
 {
     pt_buf_cleanup(&s->authorization);
+    pt_buf_cleanup(&s->query);
     pt_buf_cleanup(&s->canonical_request);
     pt_buf_cleanup(&s->string_to_sign);
 }
@@ -493,90 +507,17 @@ static bool is_scope_part(const char *s, size_t max)
     return n > 0 && n <= max && strchr(s, '/') == NULL && is_header_name(s);
 }
 
-static int hex_value(char c)
+/* Appends "\nheaders\nsigned\npayload": everything after the canonical query. Returns 0,
+ * or -1 when a signed header value is over its bound. */
+static int append_headers(struct pt_buf *b, const struct names *sh, const struct pt_kv *h,
+                          size_t nh, const char *payload_hash)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX in s[0..n) into out; malformed escapes stay literal and '+' stays '+'. */
-static void append_decoded(struct pt_buf *out, const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        int hi = -1, lo = -1;
-
-        if (s[i] == '%' && i + 2 < n) {
-            hi = hex_value(s[i + 1]);
-            lo = hex_value(s[i + 2]);
-        }
-        if (hi >= 0 && lo >= 0) {
-            pt_buf_putc(out, (char)(hi * 16 + lo));
-            i += 2;
-        } else {
-            pt_buf_putc(out, s[i]);
-        }
-    }
-}
-
-/* Splits an encoded query string into decoded params; returns their count, or -1. */
-static int split_query(const char *q, struct pt_kv *kv, struct pt_buf *store)
-{
-    size_t len = q != NULL ? strnlen(q, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0, i = 0, n = 0;
-    size_t offs[2 * PT_SIGV4_MAX_PARAMS];
-
-    if (len > PT_SIGV4_MAX_QUERY_BYTES)
-        return -1;
-    pt_buf_reset(store);
-    while (i < len) {
-        size_t j = i, eq;
-
-        while (j < len && q[j] != '&')
-            j++;
-        if (j > i) {
-            if (n == PT_SIGV4_MAX_PARAMS)
-                return -1;
-            for (eq = i; eq < j && q[eq] != '='; eq++)
-                ;
-            offs[2 * n] = store->len;
-            append_decoded(store, q + i, eq - i);
-            pt_buf_append(store, "", 1);
-            offs[2 * n + 1] = store->len;
-            if (eq < j)
-                append_decoded(store, q + eq + 1, j - eq - 1);
-            pt_buf_append(store, "", 1);
-            n++;
-        }
-        i = j + 1;
-    }
-    for (i = 0; i < n; i++) {
-        kv[i].name = store->data + offs[2 * i];
-        kv[i].value = store->data + offs[2 * i + 1];
-    }
-    return (int)n;
-}
-
-/* Appends "query\nheaders\nsigned\npayload": everything after the canonical URI line.
- * Returns 0, or -1 when the query or a signed header value is over its bound. */
-static int append_rest(struct pt_buf *b, const struct pt_kv *q, size_t nq, bool presigned,
-                       const struct names *sh, const struct pt_kv *h, size_t nh,
-                       const char *payload_hash)
-{
-    if (canonical_query(b, q, nq, presigned) != 0)
-        return -1;
     pt_buf_putc(b, '\n');
     if (canonical_headers(b, sh, h, nh) != 0)
         return -1;
     pt_buf_putc(b, '\n');
     signed_list(b, sh);
-    pt_buf_putc(b, '\n');
-    pt_buf_puts(b, payload_hash);
+    pt_buf_printf(b, "\n%s", payload_hash);
     return 0;
 }
 
@@ -596,7 +537,8 @@ static const char *find_kv(const struct pt_kv *kv, size_t n, const char *name, b
     return first;
 }
 
-/* Lowercased header names of in into store, plus x-amz-date; h gets the headers to sign. */
+/* Lowercased header names of in into store, plus x-amz-date unless presigning; h gets the
+ * headers to sign. */
 static bool collect_names(const struct pt_sigv4_sign_req *in, struct names *sh, char *store,
                           size_t cap, struct pt_kv *h, size_t *nh)
 {
@@ -619,23 +561,44 @@ static bool collect_names(const struct pt_sigv4_sign_req *in, struct names *sh, 
             sh->name[sh->n++] = store + used;
         used += len + 1;
     }
-    sh->name[sh->n++] = "x-amz-date";
+    if (!in->presign)
+        sh->name[sh->n++] = "x-amz-date";
     sort_names(sh);
     return has_name(sh, "host");
 }
 
+/* Appends the X-Amz-* parameters of a presigned URL, all but X-Amz-Signature, to q. */
+static void presign_query(struct pt_buf *q, const struct pt_sigv4_sign_req *in,
+                          const char *amz_date, const char *scope, const struct names *sh)
+{
+    struct pt_buf v;
+
+    pt_buf_init(&v);
+    pt_buf_printf(&v, "%s/%s", in->access_key_id, scope);
+    pt_buf_printf(q, "%sX-Amz-Algorithm=%s&X-Amz-Credential=", q->len > 0 ? "&" : "", ALGORITHM);
+    append_encoded(q, v.data, v.len, "");
+    pt_buf_printf(q, "&X-Amz-Date=%s", amz_date);
+    if (in->expires_s > 0)
+        pt_buf_printf(q, "&X-Amz-Expires=%lld", (long long)in->expires_s);
+    pt_buf_reset(&v);
+    signed_list(&v, sh);
+    pt_buf_puts(q, "&X-Amz-SignedHeaders=");
+    append_encoded(q, v.data, v.len, "");
+    pt_buf_cleanup(&v);
+}
+
 int pt_sigv4_sign(const struct pt_sigv4_sign_req *in, struct pt_sigv4_sig *out)
 {
-    struct pt_kv h[PT_SIGV4_MAX_SIGNED_HEADERS], q[PT_SIGV4_MAX_PARAMS];
+    struct pt_kv h[PT_SIGV4_MAX_SIGNED_HEADERS];
     char store[PT_SIGV4_MAX_AUTH_BYTES], scope[MAX_CRED_BYTES], phash[65];
     struct names sh;
-    struct pt_buf qstore, *creq = &out->canonical_request;
+    struct pt_buf *creq = &out->canonical_request, *q = &out->query;
     const char *ph;
     size_t nh, count;
     unsigned char key[32];
-    int nq, rc = PT_EINVAL;
+    int rc = PT_EINVAL;
 
-    init_sig(out);
+    memset(out, 0, sizeof(*out)); /* all-zero pt_bufs are initialised, empty ones */
     if (in->method == NULL || strnlen(in->method, MAX_METHOD_BYTES + 1) > MAX_METHOD_BYTES ||
         in->path == NULL ||
         strnlen(in->path, PT_SIGV4_MAX_PATH_BYTES + 1) > PT_SIGV4_MAX_PATH_BYTES ||
@@ -644,33 +607,39 @@ int pt_sigv4_sign(const struct pt_sigv4_sign_req *in, struct pt_sigv4_sig *out)
         !is_scope_part(in->service, PT_SIGV4_MAX_REGION_BYTES) ||
         in->n_headers >= PT_SIGV4_MAX_SIGNED_HEADERS ||
         (in->n_headers > 0 && in->headers == NULL) || (in->body_len > 0 && in->body == NULL) ||
+        in->expires_s < 0 || in->expires_s > PT_SIGV4_MAX_EXPIRES_S ||
         !format_amz_date(in->now_s, out->amz_date) ||
         !collect_names(in, &sh, store, sizeof(store), h, &nh))
         return PT_EINVAL;
-    h[nh++] = (struct pt_kv){.name = "x-amz-date", .value = out->amz_date};
+    if (!in->presign)
+        h[nh++] = (struct pt_kv){.name = "x-amz-date", .value = out->amz_date};
     ph = find_kv(h, nh, "x-amz-content-sha256", true, &count);
-    if (ph != NULL ? !(strlen(ph) < sizeof(phash) && strcpy(phash, ph))
+    if (ph != NULL ? !copy_bounded(phash, sizeof(phash), ph)
                    : !sha256_hex(in->body, in->body_len, phash))
         return PT_EINVAL;
-    pt_buf_init(&qstore);
-    nq = split_query(in->query, q, &qstore);
+    snprintf(scope, sizeof(scope), "%.8s/%s/%s/%s", out->amz_date, in->region, in->service,
+             TERMINATOR);
+    pt_buf_puts(q, in->query != NULL ? in->query : "");
+    if (in->presign)
+        presign_query(q, in, out->amz_date, scope, &sh);
     pt_buf_printf(creq, "%s\n", in->method);
     pt_sigv4_canonicalize_path(creq, in->path);
     pt_buf_putc(creq, '\n');
-    if (nq < 0 || append_rest(creq, q, (size_t)nq, false, &sh, h, nh, phash) != 0)
-        goto done;
-    snprintf(scope, sizeof(scope), "%.8s/%s/%s/%s", out->amz_date, in->region, in->service,
-             TERMINATOR);
-    if (!derive_key(in->secret, out->amz_date, in->region, in->service, key) ||
+    if (canonical_query_string(creq, q->data) != 0 ||
+        append_headers(creq, &sh, h, nh, phash) != 0 ||
+        !derive_key(in->secret, out->amz_date, in->region, in->service, key) ||
         !sign_creq(key, out->amz_date, scope, creq, &out->string_to_sign, out->signature))
         goto done;
-    pt_buf_printf(&out->authorization, "%s Credential=%s/%s, SignedHeaders=", ALGORITHM,
-                  in->access_key_id, scope);
-    signed_list(&out->authorization, &sh);
-    pt_buf_printf(&out->authorization, ", Signature=%s", out->signature);
+    if (in->presign) {
+        pt_buf_printf(q, "&X-Amz-Signature=%s", out->signature);
+    } else {
+        pt_buf_printf(&out->authorization, "%s Credential=%s/%s, SignedHeaders=", ALGORITHM,
+                      in->access_key_id, scope);
+        signed_list(&out->authorization, &sh);
+        pt_buf_printf(&out->authorization, ", Signature=%s", out->signature);
+    }
     rc = 0;
 done:
-    pt_buf_cleanup(&qstore);
     OPENSSL_cleanse(key, sizeof(key));
     return rc;
 }
@@ -692,6 +661,23 @@ struct auth {
     struct names sh;    /* into shdr: lowercase, sorted */
 };
 
+/* Appends one sentence to res->message, space-separated, truncating at its size. */
+static void add_msg(struct pt_sigv4_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_msg(struct pt_sigv4_result *res, const char *fmt, ...)
+{
+    size_t used = strlen(res->message);
+    va_list ap;
+
+    if (used > 0 && used + 1 < sizeof(res->message))
+        res->message[used++] = ' ';
+    va_start(ap, fmt);
+    vsnprintf(res->message + used, sizeof(res->message) - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Sets the outcome and a message replacing any earlier one; returns st. */
 static enum pt_sigv4_status fail(struct pt_sigv4_result *res, enum pt_sigv4_status st,
                                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -703,26 +689,7 @@ static enum pt_sigv4_status fail(struct pt_sigv4_result *res, enum pt_sigv4_stat
     va_start(ap, fmt);
     vsnprintf(res->message, sizeof(res->message), fmt, ap);
     va_end(ap);
-    res->status = st;
-    return st;
-}
-
-static void add_msg(struct pt_sigv4_result *res, const char *what, const char *name)
-{
-    size_t used = strlen(res->message);
-
-    snprintf(res->message + used, sizeof(res->message) - used, "%s%s '%s'%s.", used ? " " : "",
-             what, name, what[0] == 'A' && what[1] == 'u' && name[0] != 'X' ? " parameter" : "");
-}
-
-static bool copy_bounded(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap);
-
-    if (n >= cap)
-        return false;
-    memcpy(dst, src, n + 1);
-    return true;
+    return res->status = st;
 }
 
 /* Copies the three values both forms share and parses the date; x_amz_date wins over date. */
@@ -741,7 +708,7 @@ static enum pt_sigv4_status take_parts(struct auth *a, const char *cred, const c
             return fail(res, PT_SIGV4_MALFORMED,
                         "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".");
         memcpy(a->amz_date, x_amz_date, 17);
-    } else if (!parse_http_date(date, &a->t_s) || !format_amz_date(a->t_s, a->amz_date)) {
+    } else if (!parse_http_date(date, &a->t_s, a->amz_date)) {
         return fail(res, PT_SIGV4_MALFORMED,
                     "Date must be in the RFC 7231 format \"Sun, 30 Aug 2015 12:36:00 GMT\".");
     }
@@ -799,13 +766,13 @@ static enum pt_sigv4_status parse_header_auth(const char *value, const struct pt
     date = find_kv(req->headers, req->n_headers, "date", true, &count);
     for (i = 0; i < 3; i++) {
         if (part[i] == NULL)
-            add_msg(res, "Authorization header requires", keys[i]);
+            add_msg(res, "Authorization header requires '%s' parameter.", keys[i]);
     }
     if (xd == NULL && date == NULL)
-        add_msg(res, "Authorization header requires existence of either a",
-                "X-Amz-Date' or a 'Date");
+        add_msg(res, "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                     "'Date' header.");
     if (res->message[0] != '\0')
-        return fail(res, PT_SIGV4_MALFORMED, "%s", res->message);
+        return res->status = PT_SIGV4_MALFORMED;
     if (strcmp(alg, ALGORITHM) != 0)
         return fail(res, PT_SIGV4_MALFORMED, "Unsupported Authorization Type");
     return take_parts(a, part[0], part[2], part[1], xd, date, res);
@@ -825,17 +792,19 @@ static enum pt_sigv4_status parse_query_auth(const struct pt_sigv4_request *req,
         if (count > 1)
             return fail(res, PT_SIGV4_MALFORMED, "Query parameter '%s' appears more than once.",
                         keys[i]);
-        if (val[i] == NULL)
-            add_msg(res, "AWS query-string parameters must include", keys[i]);
+        /* X-Amz-Expires is optional: the npm aws4 presigner omits it for services other
+         * than s3. Without it the request is held to the clock-skew window. */
+        if (val[i] == NULL && i != 4)
+            add_msg(res, "AWS query-string parameters must include '%s'.", keys[i]);
     }
     if (res->message[0] != '\0')
-        return fail(res, PT_SIGV4_MALFORMED, "%s", res->message);
+        return res->status = PT_SIGV4_MALFORMED;
     if (strcmp(val[0], ALGORITHM) != 0)
         return fail(res, PT_SIGV4_MALFORMED, "X-Amz-Algorithm only supports \"%s\".", ALGORITHM);
-    count = strnlen(val[4], 7);
-    a->expires_s = atoi(val[4]);
-    if (count == 0 || count > 6 || strspn(val[4], "0123456789") != count || a->expires_s < 1 ||
-        a->expires_s > PT_SIGV4_MAX_EXPIRES_S)
+    count = val[4] != NULL ? strnlen(val[4], 7) : 0;
+    if (val[4] != NULL &&
+        (count == 0 || count > 6 || strspn(val[4], "0123456789") != count ||
+         (a->expires_s = atoi(val[4])) < 1 || a->expires_s > PT_SIGV4_MAX_EXPIRES_S))
         return fail(res, PT_SIGV4_MALFORMED,
                     "X-Amz-Expires must be a number of seconds from 1 to %d.",
                     PT_SIGV4_MAX_EXPIRES_S);
@@ -890,7 +859,7 @@ static enum pt_sigv4_status parse_signed(struct auth *a, struct pt_sigv4_result 
     char *p = a->shdr, *end, *c;
 
     a->sh.n = 0;
-    do {
+    for (;;) {
         if ((end = strchr(p, ';')) != NULL)
             *end = '\0';
         for (c = p; *c != '\0'; c++)
@@ -902,8 +871,10 @@ static enum pt_sigv4_status parse_signed(struct auth *a, struct pt_sigv4_result 
             return fail(res, PT_SIGV4_MALFORMED, "SignedHeaders may name at most %d headers.",
                         PT_SIGV4_MAX_SIGNED_HEADERS);
         a->sh.name[a->sh.n++] = p;
+        if (end == NULL)
+            break;
         p = end + 1;
-    } while (end != NULL);
+    }
     if (!sort_names(&a->sh))
         return fail(res, PT_SIGV4_MALFORMED, "SignedHeaders names a header twice.");
     if (!has_name(&a->sh, "host"))
@@ -916,10 +887,13 @@ static enum pt_sigv4_status check_time(const struct auth *a, int64_t skew_s, int
                                        struct pt_sigv4_result *res)
 {
     char now[17] = "?", edge[17] = "?";
+    bool by_expires = a->expires_s > 0;
+    int64_t window_s;
 
     /* Caller-provided, but clamped so that no sum below can overflow. */
     now_s = now_s < -TIME_BOUND_S ? -TIME_BOUND_S : now_s > TIME_BOUND_S ? TIME_BOUND_S : now_s;
     skew_s = skew_s < 0 ? 0 : skew_s > TIME_BOUND_S ? TIME_BOUND_S : skew_s;
+    window_s = by_expires ? a->expires_s : skew_s;
     format_amz_date(now_s, now);
     if (a->t_s > now_s + skew_s) {
         format_amz_date(now_s + skew_s, edge);
@@ -927,17 +901,12 @@ static enum pt_sigv4_status check_time(const struct auth *a, int64_t skew_s, int
                     "Signature not yet current: %s is still later than %s (%s + %lld min.)",
                     a->amz_date, edge, now, (long long)skew_s / 60);
     }
-    if (!a->presigned && a->t_s < now_s - skew_s) {
-        format_amz_date(now_s - skew_s, edge);
+    if (a->t_s < now_s - window_s) {
+        format_amz_date(now_s - window_s, edge);
         return fail(res, PT_SIGV4_EXPIRED,
-                    "Signature expired: %s is now earlier than %s (%s - %lld min.)", a->amz_date,
-                    edge, now, (long long)skew_s / 60);
-    }
-    if (a->presigned && now_s > a->t_s + a->expires_s) {
-        format_amz_date(now_s - a->expires_s, edge);
-        return fail(res, PT_SIGV4_EXPIRED,
-                    "Signature expired: %s is now earlier than %s (%s - %lld sec. X-Amz-Expires)",
-                    a->amz_date, edge, now, (long long)a->expires_s);
+                    "Signature expired: %s is now earlier than %s (%s - %lld %s)", a->amz_date,
+                    edge, now, (long long)(by_expires ? window_s : window_s / 60),
+                    by_expires ? "sec. X-Amz-Expires" : "min.");
     }
     return PT_SIGV4_OK;
 }
@@ -977,35 +946,40 @@ static enum pt_sigv4_status check_signature(const struct pt_sigv4_request *req,
     pt_buf_init(&rest);
     pt_buf_init(&creq);
     pt_buf_init(&sts);
-    if (append_rest(&rest, req->query, req->n_query, a->presigned, &a->sh, req->headers,
-                    req->n_headers, phash) != 0) {
+    if (canonical_query(&rest, req->query, req->n_query, a->presigned) != 0 ||
+        append_headers(&rest, &a->sh, req->headers, req->n_headers, phash) != 0) {
         fail(res, PT_SIGV4_MALFORMED, "The query string or a signed header is too long.");
         goto done;
     }
     snprintf(scope, sizeof(scope), "%s/%s/%s/%s", a->date8, a->region, service, TERMINATOR);
     if (!derive_key(secret, a->date8, a->region, service, key))
-        n = 0;
-    for (i = 0; i < n && !match; i++) {
-        const char *path = req->paths != NULL ? req->paths[i] : NULL;
+        goto mismatch;
+    for (i = 0; i <= n && !match; i++) {
+        const char *path = i < n ? (req->paths != NULL ? req->paths[i] : NULL) : req->verbatim_path;
 
         if (path == NULL || strnlen(path, PT_SIGV4_MAX_PATH_BYTES + 1) > PT_SIGV4_MAX_PATH_BYTES)
             continue;
         pt_buf_reset(&creq);
         pt_buf_printf(&creq, "%s\n", req->method != NULL ? req->method : "");
-        pt_sigv4_canonicalize_path(&creq, path);
+        if (i < n)
+            pt_sigv4_canonicalize_path(&creq, path);
+        else
+            pt_buf_puts(&creq, path);
         pt_buf_putc(&creq, '\n');
         pt_buf_append(&creq, rest.data, rest.len);
         if (!sign_creq(key, a->amz_date, scope, &creq, &sts, sig))
             break;
         match = a->sig_len == 64 && CRYPTO_memcmp(sig, a->sig, 64) == 0;
     }
-    if (match)
+    if (match) {
         res->status = PT_SIGV4_OK;
-    else
-        fail(res, PT_SIGV4_MISMATCH,
-             "The request signature we calculated does not match the signature you provided. "
-             "Check your AWS Secret Access Key and signing method. Consult the service "
-             "documentation for details.");
+        goto done;
+    }
+mismatch:
+    fail(res, PT_SIGV4_MISMATCH,
+         "The request signature we calculated does not match the signature you provided. "
+         "Check your AWS Secret Access Key and signing method. Consult the service "
+         "documentation for details.");
 done:
     OPENSSL_cleanse(key, sizeof(key));
     pt_buf_cleanup(&rest);

@@ -27,7 +27,7 @@
 #define PT_SIGV4_MAX_PATHS          4      /* candidate wire paths tried per request */
 #define PT_SIGV4_MESSAGE_BYTES      320
 
-/* Verification outcomes; the hub maps each to one AWS error (403 unless noted). */
+/* Verification outcomes; the hub maps each to one AWS error, all of them 403. */
 enum pt_sigv4_status {
     PT_SIGV4_OK = 0,
     PT_SIGV4_MISSING,     /* no Authorization, no X-Amz-Signature: MissingAuthenticationToken */
@@ -57,7 +57,10 @@ struct pt_sigv4_verifier {
 struct pt_sigv4_request {
     const char *method;          /* "GET", "POST", ... */
     const char *const *paths;    /* candidate wire paths (pt_sigv4_build_paths()) */
-    size_t n_paths;              /* 1..PT_SIGV4_MAX_PATHS; candidates past the bound are ignored */
+    size_t n_paths;              /* 0..PT_SIGV4_MAX_PATHS; candidates past the bound are ignored */
+    const char *verbatim_path;   /* or NULL: also tried as the canonical URI exactly as it is,
+                                  * neither normalised nor encoded: curl 7.88's --aws-sigv4
+                                  * signs the wire path that way */
     const struct pt_kv *query;   /* decoded query parameters, any order, duplicates allowed */
     size_t n_query;              /* <= PT_SIGV4_MAX_PARAMS */
     const struct pt_kv *headers; /* request headers, names in any case, duplicates allowed */
@@ -77,14 +80,15 @@ struct pt_sigv4_result {
 };
 
 /* Verifies req against the Authorization header, or else against presigned query parameters
- * (X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Signature, -Expires, optionally
- * -Security-Token). The date is X-Amz-Date (header or query) or the Date header; it must lie
- * within v->skew_s of now_s (unix seconds), and a presigned request also expires
- * X-Amz-Expires seconds (1..604800) after it. Any region is accepted; the service must equal
- * v->service; the scope date must be X-Amz-Date's day; "host" must be signed. The payload
- * hash is the body's SHA-256, or the x-amz-content-sha256 header when it is present (either
- * "UNSIGNED-PAYLOAD" or the body's hex SHA-256; any other value is rejected). The request is
- * accepted when any candidate path yields the signature (compared in constant time).
+ * (X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Signature, and optionally -Expires
+ * and -Security-Token). The date is X-Amz-Date (header or query) or the Date header; it must
+ * not be more than v->skew_s after now_s (unix seconds), nor more than v->skew_s before it,
+ * except that a presigned request with X-Amz-Expires (1..604800) lives that long instead.
+ * Any region is accepted; the service must equal v->service; the scope date must be
+ * X-Amz-Date's day; "host" must be signed. The payload hash is the body's SHA-256, or the
+ * x-amz-content-sha256 header when present (either "UNSIGNED-PAYLOAD" or the body's hex
+ * SHA-256; any other value is a MISMATCH). The request is accepted when any candidate path,
+ * or verbatim_path, yields the signature (compared in constant time).
  * Returns res->status. Never crashes or reads out of bounds on any input; allocates
  * temporarily, frees everything before returning. */
 enum pt_sigv4_status pt_sigv4_verify(const struct pt_sigv4_verifier *v,
@@ -93,11 +97,13 @@ enum pt_sigv4_status pt_sigv4_verify(const struct pt_sigv4_verifier *v,
 
 /* ---- Candidate wire paths ---- */
 
-/* lws decodes the path before we see it, but SigV4 signs the path as it was on the wire.
- * These are the wire forms real clients send, in this order, duplicates removed:
+/* For HTTP layers that hand over the path percent-DECODED (lws does), while SigV4 signs it as
+ * it was on the wire. These are the wire forms real clients send, in this order, duplicates
+ * removed:
  *   1. bytes outside A-Za-z0-9-._~/@ percent-encoded (AWS SDKs: "/prod/@connections/ab%3D");
  *   2. the same with '@' as %40 (awscurl: "/prod/%40connections/ab%3D");
- *   3. the decoded path as is (curl --aws-sigv4 does not encode the path). */
+ *   3. the decoded path as is (clients that send '=' raw; curl --aws-sigv4 does, and signs it
+ *      unencoded, so pass this one as verbatim_path too). */
 struct pt_sigv4_paths {
     const char *path[PT_SIGV4_MAX_PATHS]; /* path[0..count): point into _mem */
     size_t count;
@@ -118,8 +124,9 @@ struct pt_sigv4_sign_req {
     const char *path;            /* wire path, exactly as it will be sent */
     const char *query;           /* encoded query string as it will be sent, without '?'; or NULL */
     const struct pt_kv *headers; /* must include host; all of them are signed, plus x-amz-date
-                                  * (added when absent). An x-amz-content-sha256 header
-                                  * replaces the body hash, as on the verifying side. */
+                                  * from now_s (a caller's x-amz-date is dropped). An
+                                  * x-amz-content-sha256 header replaces the body hash, as on
+                                  * the verifying side. */
     size_t n_headers;            /* < PT_SIGV4_MAX_SIGNED_HEADERS */
     const void *body;            /* may be NULL when body_len is 0 */
     size_t body_len;
@@ -127,14 +134,18 @@ struct pt_sigv4_sign_req {
     const char *secret; /* secret access key; never copied into the output */
     const char *region;
     const char *service;
-    int64_t now_s; /* unix seconds: becomes X-Amz-Date */
+    int64_t now_s;     /* unix seconds: becomes X-Amz-Date */
+    bool presign;      /* sign the query string (X-Amz-*) instead of adding a header */
+    int64_t expires_s; /* presign: X-Amz-Expires, 1..604800, or 0 to leave it out */
 };
 
 /* The signature and every intermediate piece, for the sender and for known-answer tests. */
 struct pt_sigv4_sig {
     char amz_date[17];               /* "YYYYMMDDTHHMMSSZ": send it as X-Amz-Date */
     char signature[65];              /* lowercase hex */
-    struct pt_buf authorization;     /* owned: the Authorization header value */
+    struct pt_buf authorization;     /* owned: the Authorization header value; empty if presign */
+    struct pt_buf query;             /* owned: the query string to send, without '?': the
+                                      * caller's, plus X-Amz-* when presign */
     struct pt_buf canonical_request; /* owned */
     struct pt_buf string_to_sign;    /* owned */
 };
