@@ -1,6 +1,7 @@
 /* Config loading (SPEC section 2): reads the file, parses the JSON, fills the immutable snapshot
  * with the field-table walker (conf_walk.c) and frees it when the last reference goes. The top
- * level, listeners, limits and credentials are here; APIs are in config_api.c. Runs before the
+ * level, listeners, limits and credentials are here; APIs are in config_api.c, checks across
+ * them in config_check.c. Runs before the
  * loops start or on the reload thread: it reads files, so never on a worker loop. */
 #include "config.h"
 
@@ -269,8 +270,7 @@ static void check_credential_ids(struct pt_config *c, struct pt_errors *errs)
         }
         pt_conf_path_index(ipath, sizeof(ipath), "credentials", order[i]);
         pt_conf_path_key(ipath, sizeof(ipath), ipath, "accessKeyId");
-        pt_errors_add(errs, ipath, "duplicate access key id (also credentials[%zu])",
-                      order[first]);
+        pt_errors_add(errs, ipath, "duplicate access key id (also credentials[%zu])", order[first]);
     }
     free(order);
 }
@@ -316,6 +316,7 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
     parse_limits(c, cJSON_GetObjectItemCaseSensitive(root, "limits"), errs);
     parse_credentials(c, cJSON_GetObjectItemCaseSensitive(root, "credentials"), errs);
     pt_config_api_parse(c, cJSON_GetObjectItemCaseSensitive(root, "apis"), errs);
+    pt_config_check_apis(c, errs);
 }
 
 /* ---- Loading ---- */

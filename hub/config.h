@@ -37,8 +37,8 @@ struct pt_credential {
 };
 
 struct pt_stage {
-    char *name;             /* owned; "$default" has no URL segment */
-    struct pt_kv *vars;     /* owned array; the strings are owned too */
+    char *name;         /* owned; "$default" has no URL segment */
+    struct pt_kv *vars; /* owned array; the strings are owned too */
     size_t nvars;
 };
 
@@ -46,36 +46,36 @@ enum pt_protocol { PT_PROTO_WEBSOCKET, PT_PROTO_HTTP };
 enum pt_mgmt_auth { PT_MGMT_AWS_IAM, PT_MGMT_NONE };
 
 struct pt_route {
-    char *key;                         /* owned: "$connect", "sendmessage", ... */
+    char *key;                          /* owned: "$connect", "sendmessage", ... */
     struct pt_integration *integration; /* borrowed from the api's integrations; NULL: none */
-    bool route_response;               /* routeResponse: send the answer back to the caller */
+    bool route_response;                /* routeResponse: send the answer back to the caller */
 };
 
 struct pt_api {
     char *name;
     enum pt_protocol protocol;
-    char *base_path;                  /* owned; normalised: starts with '/', no trailing '/'
-                                       * except the root "/" */
-    struct pt_tmpl *route_selection;  /* owned; default "$request.body.action" */
+    char *base_path;                 /* owned; normalised: starts with '/', no trailing '/'
+                                      * except the root "/" */
+    struct pt_tmpl *route_selection; /* owned; default "$request.body.action" */
     enum pt_mgmt_auth management_auth;
-    struct pt_stage *stages;          /* owned array */
+    struct pt_stage *stages; /* owned array */
     size_t nstages;
     struct pt_integration *integrations; /* owned array; each conf released by its backend */
     size_t nintegrations;
-    struct pt_route *routes;          /* owned array, sorted by key (strcmp) for bsearch */
+    struct pt_route *routes; /* owned array, sorted by key (strcmp) for bsearch */
     size_t nroutes;
-    struct pt_route *route_connect;   /* borrowed pointers into routes, NULL when absent */
+    struct pt_route *route_connect; /* borrowed pointers into routes, NULL when absent */
     struct pt_route *route_disconnect;
     struct pt_route *route_default;
 };
 
 struct pt_config {
-    int refs;            /* the snapshot's reference count; see pt_config_ref/unref */
-    char *path;          /* owned: the file as given */
-    char *dir;           /* owned: the file's folder, for relative paths */
+    int refs;                  /* the snapshot's reference count; see pt_config_ref/unref */
+    char *path;                /* owned: the file as given */
+    char *dir;                 /* owned: the file's folder, for relative paths */
     struct pt_listen *listens; /* owned array; default one: 127.0.0.1:8080 */
     size_t nlistens;
-    long long workers;   /* 1 (more is not supported yet) */
+    long long workers; /* 1 (more is not supported yet) */
     struct pt_limits limits;
     struct pt_credential *credentials; /* owned array */
     size_t ncredentials;
@@ -99,7 +99,7 @@ const struct pt_route *pt_api_route(const struct pt_api *api, const char *key);
 const struct pt_stage *pt_api_stage(const struct pt_api *api, const char *name);
 const char *pt_config_secret(const struct pt_config *c, const char *access_key_id);
 
-/* ---- Internal to hub/config.c, hub/config_api.c and hub/conf_walk.c ---- */
+/* ---- Internal to hub/config*.c and hub/conf_walk.c ---- */
 
 struct cJSON;
 
@@ -111,10 +111,12 @@ struct cJSON;
  * "an array". Defined in conf_walk.c. */
 void pt_conf_describe(const struct cJSON *v, char *out, size_t outlen);
 
-/* Parses the "apis" array (borrowed; NULL when absent) into c->apis and c->napis, then checks
- * what spans APIs (unique names, unambiguous basePath and stage). Needs c->listens and c->dir
- * filled first. Every problem goes to <errs>. */
+/* Parses the "apis" array (borrowed; NULL when absent) into c->apis and c->napis, resolving
+ * each route's integration. Needs c->dir filled first. Every problem goes to <errs>. */
 void pt_config_api_parse(struct pt_config *c, const struct cJSON *apis, struct pt_errors *errs);
+/* The checks across APIs and listeners, once all is parsed (config_check.c): unique API names,
+ * no two APIs on the same basePath and stage, managementAuth NONE only on loopback listeners. */
+void pt_config_check_apis(const struct pt_config *c, struct pt_errors *errs);
 /* Frees what <api> owns (not <api> itself), releasing each integration through its backend. */
 void pt_config_api_cleanup(struct pt_api *api);
 

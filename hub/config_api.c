@@ -1,9 +1,8 @@
 /* Config loading, the "apis" part (SPEC section 2): each API's stages, integrations (configured
- * by their backends) and routes, then the cross references: route -> integration within an API,
- * and across APIs unique names and unambiguous URLs. Pure apart from what backends read. */
+ * by their backends) and routes, then the cross reference route -> integration within the API.
+ * What spans APIs is checked in config_check.c. Pure apart from files backends read. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +38,7 @@ static const char *const mgmt_auth_values[] = {"AWS_IAM", "NONE", NULL};
 #define RAW(member) offsetof(struct api_raw, member)
 static const struct pt_conf_field api_fields[] = {
     {"name", PT_CONF_STR, RAW(name), .required = true},
-    {"protocolType", PT_CONF_ENUM, RAW(protocol), .enum_values = protocol_values,
-     .required = true},
+    {"protocolType", PT_CONF_ENUM, RAW(protocol), .enum_values = protocol_values, .required = true},
     {"basePath", PT_CONF_STR, RAW(base_path), .def_str = "/"},
     {"routeSelectionExpression", PT_CONF_STR, RAW(route_selection),
      .def_str = "$request.body.action"},
@@ -191,8 +189,7 @@ static void parse_selection(struct pt_api *api, const char *src, const char *apa
         var = pt_tmpl_var(api->route_selection, i);
         if (strncmp(var, SELECTION_PREFIX, strlen(SELECTION_PREFIX)) != 0 ||
             var[strlen(SELECTION_PREFIX)] == '\0')
-            pt_errors_add(errs, kpath, "only $request.body.PATH can select a route, not $%s",
-                          var);
+            pt_errors_add(errs, kpath, "only $request.body.PATH can select a route, not $%s", var);
     }
 }
 
@@ -272,8 +269,7 @@ static void parse_stages(struct pt_api *api, const cJSON *obj, const char *apath
                           MAX_STAGE_NAME);
         pt_conf_walk(item, spath, stage_fields, &dummy, NULL, errs);
         if (cJSON_IsObject(item) && cJSON_GetObjectItemCaseSensitive(item, "variables") != NULL)
-            parse_variables(st, cJSON_GetObjectItemCaseSensitive(item, "variables"), spath,
-                            errs);
+            parse_variables(st, cJSON_GetObjectItemCaseSensitive(item, "variables"), spath, errs);
     }
     /* Sorted for pt_api_stage(); equal neighbours are keys given twice. */
     qsort(api->stages, api->nstages, sizeof(*api->stages), cmp_stage);
@@ -433,11 +429,8 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
     pt_conf_path_key(path, sizeof(path), apath, "routes");
     if (obj == NULL || !expect_object(obj, path, errs))
         return;
-    if (obj->child == NULL) {
-        pt_errors_add(errs, path, "expected at least one route");
-        return;
-    }
-    api->routes = pt_xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*api->routes));
+    /* No routes is valid: connections are accepted and only the management API acts. */
+    api->routes = pt_xcalloc((size_t)cJSON_GetArraySize(obj) + 1, sizeof(*api->routes));
     cJSON_ArrayForEach(item, obj)
     {
         r = &api->routes[api->nroutes++];
@@ -470,54 +463,10 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
     api->route_default = (struct pt_route *)pt_api_route(api, "$default");
 }
 
-/* ---- managementAuth ---- */
-
-static bool is_loopback(const struct pt_listen *l)
-{
-    unsigned char a[16];
-
-    if (l->unix_socket != NULL)
-        return true;
-    if (l->host == NULL)
-        return false;
-    if (strcmp(l->host, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, l->host, a) == 1)
-        return a[0] == 127;
-    if (inet_pton(AF_INET6, l->host, a) == 1) {
-        static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        static const unsigned char one[16] = {[15] = 1};
-
-        return memcmp(a, one, 16) == 0 || (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
-    }
-    return false;
-}
-
-static void check_management_auth(const struct pt_config *c, const struct pt_api *api,
-                                  const char *apath, struct pt_errors *errs)
-{
-    char kpath[PT_CONFIG_PATH_LEN];
-    size_t i;
-
-    if (api->management_auth != PT_MGMT_NONE)
-        return;
-    for (i = 0; i < c->nlistens; i++) {
-        if (is_loopback(&c->listens[i]) || c->listens[i].host == NULL)
-            continue;
-        pt_conf_path_key(kpath, sizeof(kpath), apath, "managementAuth");
-        pt_errors_add(errs, kpath,
-                      "NONE is allowed only when every listener is on loopback or a unix socket, "
-                      "but listen[%zu] is on \"%s\": anyone who reaches it could post to and "
-                      "close any connection",
-                      i, c->listens[i].host);
-        return;
-    }
-}
-
 /* ---- One API ---- */
 
-static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj,
-                      const char *apath, struct pt_errors *errs)
+static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj, const char *apath,
+                      struct pt_errors *errs)
 {
     char kpath[PT_CONFIG_PATH_LEN];
     const cJSON *integrations;
@@ -541,89 +490,12 @@ static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj,
     free(raw.route_selection);
     if (!cJSON_IsObject(obj))
         return;
-    check_management_auth(c, api, apath, errs);
     parse_stages(api, cJSON_GetObjectItemCaseSensitive(obj, "stages"), apath, errs);
     integrations = cJSON_GetObjectItemCaseSensitive(obj, "integrations");
     order = pt_xcalloc((size_t)cJSON_GetArraySize(integrations) + 1, sizeof(*order));
     parse_integrations(api, integrations, c->dir, apath, order, errs);
     parse_routes(api, cJSON_GetObjectItemCaseSensitive(obj, "routes"), order, apath, errs);
     free(order);
-}
-
-/* ---- Across APIs ---- */
-
-struct api_key {
-    const char *a, *b; /* name, or basePath and stage */
-    size_t api;
-};
-
-static int cmp_api_key(const void *x, const void *y)
-{
-    const struct api_key *p = x, *q = y;
-    int r = strcmp(p->a, q->a);
-
-    if (r == 0 && p->b != NULL)
-        r = strcmp(p->b, q->b);
-    if (r != 0)
-        return r;
-    return p->api < q->api ? -1 : p->api > q->api;
-}
-
-static void check_names(const struct pt_config *c, struct pt_errors *errs)
-{
-    char kpath[PT_CONFIG_PATH_LEN];
-    struct api_key *keys;
-    size_t i, n = 0, first = 0;
-
-    keys = pt_xcalloc(c->napis + 1, sizeof(*keys));
-    for (i = 0; i < c->napis; i++)
-        if (c->apis[i].name != NULL)
-            keys[n++] = (struct api_key){c->apis[i].name, NULL, i};
-    qsort(keys, n, sizeof(*keys), cmp_api_key);
-    for (i = 1; i < n; i++) {
-        if (strcmp(keys[i].a, keys[i - 1].a) != 0) {
-            first = i;
-            continue;
-        }
-        pt_conf_path_index(kpath, sizeof(kpath), "apis", keys[i].api);
-        pt_conf_path_key(kpath, sizeof(kpath), kpath, "name");
-        pt_errors_add(errs, kpath, "duplicate api name \"%s\" (also apis[%zu])", keys[i].a,
-                      keys[first].api);
-    }
-    free(keys);
-}
-
-/* Two APIs may share a basePath only with different stage names: the URL names the stage. */
-static void check_urls(const struct pt_config *c, struct pt_errors *errs)
-{
-    char kpath[PT_CONFIG_PATH_LEN];
-    struct api_key *keys;
-    size_t i, j, n = 0;
-
-    for (i = 0; i < c->napis; i++)
-        n += c->apis[i].nstages;
-    keys = pt_xcalloc(n + 1, sizeof(*keys));
-    n = 0;
-    for (i = 0; i < c->napis; i++) {
-        if (c->apis[i].base_path == NULL)
-            continue;
-        for (j = 0; j < c->apis[i].nstages; j++)
-            keys[n++] = (struct api_key){c->apis[i].base_path, c->apis[i].stages[j].name, i};
-    }
-    qsort(keys, n, sizeof(*keys), cmp_api_key);
-    for (i = 1; i < n; i++) {
-        if (strcmp(keys[i].a, keys[i - 1].a) != 0 || strcmp(keys[i].b, keys[i - 1].b) != 0 ||
-            keys[i].api == keys[i - 1].api)
-            continue;
-        pt_conf_path_index(kpath, sizeof(kpath), "apis", keys[i].api);
-        pt_conf_path_key(kpath, sizeof(kpath), kpath, "stages");
-        pt_conf_path_key(kpath, sizeof(kpath), kpath, keys[i].b);
-        pt_errors_add(errs, kpath,
-                      "apis[%zu] has the same basePath \"%s\" and stage: the URL would be "
-                      "ambiguous",
-                      keys[i - 1].api, keys[i].a);
-    }
-    free(keys);
 }
 
 void pt_config_api_parse(struct pt_config *c, const cJSON *apis, struct pt_errors *errs)
@@ -648,8 +520,6 @@ void pt_config_api_parse(struct pt_config *c, const cJSON *apis, struct pt_error
         pt_conf_path_index(apath, sizeof(apath), "apis", c->napis);
         parse_api(c, &c->apis[c->napis++], item, apath, errs);
     }
-    check_names(c, errs);
-    check_urls(c, errs);
 }
 
 /* ---- Cleanup and lookups ---- */
