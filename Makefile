@@ -67,7 +67,7 @@ fuzz:
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ihub -Ibackends $(DEP_CFLAGS) \
-	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o build-fuzz/$$n $$f \
 	    $(filter-out hub/main.c,$(wildcard hub/*.c hub/util/*.c backends/*.c)) $(DEP_LIBS) || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
