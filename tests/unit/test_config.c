@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backends.h"
 #include "config.h"
 #include "errors.h"
 #include "harness.h"
@@ -437,16 +438,27 @@ static void test_not_supported_yet(void)
                   E("apis[0].routes[\"$connect\"].cache: not supported yet"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'HTTP'," STAGES "," INTEGS "," ROUTES "}]}",
                   E("apis[0].protocolType: not supported yet"));
-    EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
-                  ",'integrations':{'h':{'type':'HTTP_PROXY','uri':'http://x/'},"
-                  "'l':{'type':'AWS_PROXY','uri':'http://x/'},"
-                  "'c':{'type':'CHANNEL','action':'publish','channel':'x'},"
-                  "'s':{'type':'STATIC','root':'www'}},"
-                  "'routes':{'$default':{'integration':'h'}}}]}",
-                  E("apis[0].integrations.h.type: not supported yet"),
-                  E("apis[0].integrations.l.type: not supported yet"),
-                  E("apis[0].integrations.c.type: not supported yet"),
-                  E("apis[0].integrations.s.type: not supported yet"));
+}
+
+/* Integration types the SPEC names but Portico has not built yet: which ones those are changes
+ * as backends land, so the registry says which to expect. */
+static void test_planned_integration_types(void)
+{
+    static const char *const types[] = {"HTTP_PROXY", "AWS_PROXY", "CHANNEL", "STATIC"};
+    char json[512], line[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (!pt_backends_is_planned(types[i]))
+            continue;
+        snprintf(json, sizeof(json),
+                 "{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
+                 ",'integrations':{'p':{'type':'%s','uri':'http://x/','root':'w'}},"
+                 "'routes':{'$default':{'integration':'p'}}}]}",
+                 types[i]);
+        snprintf(line, sizeof(line), "%s", E("apis[0].integrations.p.type: not supported yet"));
+        EXPECT_ERRORS(json, line);
+    }
 }
 
 static void test_integration_refs(void)
@@ -460,12 +472,27 @@ static void test_integration_refs(void)
                                     "" STAGES ",'routes':{'x':{'integration':'m'}}}]}",
                   E("apis[1].routes.x.integration: no integration named \"m\""));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
-                  ",'integrations':{'m':{'type':'FOO'}}," ROUTES "}]}",
-                  E("apis[0].integrations.m.type: unknown integration type \"FOO\" (known: "
-                    "MOCK)"));
-    EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
                   ",'integrations':{'m':" MOCK ",'m':" MOCK "}," ROUTES "}]}",
                   E("apis[0].integrations.m: duplicate key"));
+}
+
+static void test_unknown_integration_type(void)
+{
+    static const char prefix[] =
+        E("apis[0].integrations.m.type: unknown integration type \"FOO\" (known: MOCK");
+    struct pt_errors errs;
+
+    CHECK(parse("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
+                ",'integrations':{'m':{'type':'FOO'}}," ROUTES "}]}",
+                &errs) == NULL);
+    CHECK_EQ_INT(errs.count, 1);
+    if (errs.count == 1) {
+        CHECK(strncmp(errs.lines[0], prefix, strlen(prefix)) == 0);
+        CHECK(strchr(errs.lines[0], ')') != NULL);
+    } else {
+        print_errors(&errs);
+    }
+    pt_errors_cleanup(&errs);
 }
 
 static void test_route_keys(void)
@@ -705,7 +732,9 @@ int main(void)
     RUN(test_out_of_range);
     RUN(test_missing_required);
     RUN(test_not_supported_yet);
+    RUN(test_planned_integration_types);
     RUN(test_integration_refs);
+    RUN(test_unknown_integration_type);
     RUN(test_route_keys);
     RUN(test_management_auth_public);
     RUN(test_api_names_and_urls);
