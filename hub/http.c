@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "awserr.h"
@@ -246,6 +247,25 @@ static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
     return len;
 }
 
+/* A client that sent "Expect: 100-continue" waits for this before sending the body. */
+static bool expects_continue(const struct pt_http1_req *req)
+{
+    const struct pt_slice *e = pt_http1_header(req, "Expect");
+
+    return e != NULL && e->len == 12 && strncasecmp(e->p, "100-continue", 12) == 0 &&
+           req->minor_version >= 1;
+}
+
+static void send_continue(struct pt_conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct pt_msg *m = pt_msg_new(sizeof(cont) - 1);
+
+    memcpy(m->data, cont, sizeof(cont) - 1);
+    pt_conn_send(c, m);
+    pt_msg_unref(m);
+}
+
 /* Reads body bytes; returns the bytes consumed, and sets *done when the body is complete, or
  * -1 when the request was answered with an error (the connection closes). */
 static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
@@ -304,6 +324,8 @@ long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n)
                 dispatch(c);
                 continue;
             }
+            if (expects_continue(&c->http->req) && off == n)
+                send_continue(c);
             c->state = PT_CONN_HTTP; /* the body follows, here or in later reads */
         }
         used = read_body(c, p + off, n - off, &done);

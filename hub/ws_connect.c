@@ -161,11 +161,24 @@ static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
 
 static bool valid_handshake(const struct pt_http *h)
 {
-    const struct pt_slice *ver = pt_http1_header(&h->req, "Sec-WebSocket-Version");
     const struct pt_slice *key = pt_http1_header(&h->req, "Sec-WebSocket-Key");
 
-    return h->req.method.len == 3 && memcmp(h->req.method.p, "GET", 3) == 0 && ver != NULL &&
-           ver->len == 2 && memcmp(ver->p, "13", 2) == 0 && key != NULL && key->len == 24;
+    return h->req.method.len == 3 && memcmp(h->req.method.p, "GET", 3) == 0 && key != NULL &&
+           key->len == 24;
+}
+
+/* RFC 6455 4.4: an unsupported version gets 426 with the versions we speak. */
+static bool supported_version(struct pt_conn *c)
+{
+    const struct pt_slice *ver = pt_http1_header(&c->http->req, "Sec-WebSocket-Version");
+    struct pt_kv hdr = {"Sec-WebSocket-Version", "13"};
+    static const char body[] = "{\"message\":\"Upgrade Required\"}";
+
+    if (ver != NULL && ver->len == 2 && memcmp(ver->p, "13", 2) == 0)
+        return true;
+    c->http->keep_alive = false;
+    pt_http_respond(c, 426, &hdr, 1, "application/json", body, sizeof(body) - 1);
+    return false;
 }
 
 void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
@@ -182,6 +195,8 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
         refuse(c, 400);
         return;
     }
+    if (!supported_version(c))
+        return;
     if (w->draining || (long long)w->nws >= w->cfg->limits.max_connections) {
         refuse(c, w->draining ? 503 : 429);
         return;
