@@ -1,6 +1,6 @@
-/* Host name resolution off the loop: a resolver thread runs getaddrinfo, answers come back to
- * the worker's loop through an ev_async, and a small cache keeps them for a while. Numeric
- * addresses never get here (the caller uses inet_pton first). */
+/* Host name resolution off the loop: getaddrinfo runs in the offload pool, and a small
+ * per-worker cache keeps answers for a while. Numeric addresses never get here (the caller
+ * uses inet_pton first). */
 #ifndef PT_RESOLVE_H
 #define PT_RESOLVE_H
 
@@ -8,6 +8,7 @@
 
 #include <ev.h>
 
+struct pt_offload_queue;
 struct pt_resolver;
 struct pt_resolve_req;
 
@@ -15,8 +16,9 @@ struct pt_resolve_req;
  * for the callback. */
 typedef void pt_resolve_fn(void *ud, int err, const struct sockaddr *sa, socklen_t len);
 
-struct pt_resolver *pt_resolver_new(struct ev_loop *loop);
-/* Stops the thread and frees everything; pending requests are dropped without callbacks. */
+struct pt_resolver *pt_resolver_new(struct ev_loop *loop, struct pt_offload_queue *q);
+/* Frees the cache; lookups still in flight must have been cancelled (their jobs are freed by
+ * the offload queue). */
 void pt_resolver_free(struct pt_resolver *r);
 
 /* Resolves <host> (port <port>); <cb> runs once, later, on the loop, unless cancelled. A cached

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "conn.h"
 #include "portico/xalloc.h"
+#include "offload.h"
 #include "resolve.h"
 #include "sweep.h"
 #include "upstream_pool.h"
@@ -43,7 +44,8 @@ void pt_worker_init(struct pt_worker *w, struct ev_loop *loop, struct pt_config 
     w->prepare.data = w;
     ev_prepare_start(loop, &w->prepare);
     pt_sweep_start(w);
-    w->resolver = pt_resolver_new(loop);
+    w->offload = pt_offload_queue_new(loop);
+    w->resolver = pt_resolver_new(loop, w->offload);
 }
 
 void pt_worker_cleanup(struct pt_worker *w)
@@ -51,6 +53,7 @@ void pt_worker_cleanup(struct pt_worker *w)
     ev_prepare_stop(w->loop, &w->prepare);
     pt_sweep_stop(w);
     pt_upstream_pool_cleanup(w);
+    pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);
     free(w->rbuf);

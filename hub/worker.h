@@ -14,6 +14,7 @@ struct pt_conn;
 struct pt_callx;
 struct pt_upool;
 struct pt_resolver;
+struct pt_offload_queue;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -45,6 +46,7 @@ struct pt_worker {
 
     struct pt_upool *upools;      /* upstream connection pools */
     struct pt_resolver *resolver; /* off-loop DNS */
+    struct pt_offload_queue *offload; /* finished off-loop jobs come back here */
 
     bool draining;
     double drain_deadline;
