@@ -8,6 +8,8 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "conn.h"
+#include "http.h"
 #include "errors.h"
 #include "http1.h"
 #include "jsonpath.h"
@@ -63,8 +65,10 @@ static void callx_free(struct pt_callx *x)
         pt_upstream_cancel(&x->pub); /* a backend that forgot: never leave a dangling exchange */
     ev_timer_stop(x->w->loop, &x->deadline);
     defer_unlink(x);
-    if (x->conn != NULL)
+    if (x->conn != NULL && x->conn->ws != NULL)
         pt_ws_call_unlink(x);
+    else if (x->conn != NULL && x->conn->http != NULL && x->conn->http->call == x)
+        x->conn->http->call = NULL;
     x->w->ncalls--;
     pt_config_unref(x->cfg);
     free(x->user_agent);
@@ -75,6 +79,15 @@ static void callx_free(struct pt_callx *x)
     free(x->query);
     free(x->query_params);
     free(x->query_block);
+    free(x->method);
+    free(x->raw_path);
+    free(x->route_path);
+    free(x->host);
+    for (size_t i = 0; i < x->npath_params; i++) {
+        free((char *)x->path_params[i].name);
+        free((char *)x->path_params[i].value);
+    }
+    free(x->path_params);
     free(x->disconnect_reason);
     free(x);
 }
@@ -150,6 +163,30 @@ void pt_callx_run_deferred(struct pt_worker *w)
         defer_unlink(x);
         fn(&x->pub);
     }
+}
+
+void pt_callx_copy_headers(struct pt_callx *x, const struct pt_http1_req *req)
+{
+    size_t i, total = 0, off = 0;
+
+    for (i = 0; i < req->nheaders; i++)
+        total += req->headers[i].name.len + req->headers[i].value.len + 2;
+    x->headers = pt_xcalloc(req->nheaders ? req->nheaders : 1, sizeof(*x->headers));
+    x->headers_block = pt_xmalloc(total + 1);
+    for (i = 0; i < req->nheaders; i++) {
+        const struct pt_http1_header *h = &req->headers[i];
+
+        memcpy(x->headers_block + off, h->name.p, h->name.len);
+        x->headers_block[off + h->name.len] = '\0';
+        x->headers[i].name = x->headers_block + off;
+        off += h->name.len + 1;
+        memcpy(x->headers_block + off, h->value.p, h->value.len);
+        x->headers_block[off + h->value.len] = '\0';
+        x->headers[i].value = x->headers_block + off;
+        off += h->value.len + 1;
+    }
+    x->req.headers = x->headers;
+    x->req.nheaders = req->nheaders;
 }
 
 void pt_callx_parse_query(struct pt_callx *x)

@@ -19,6 +19,8 @@ struct pt_conn;
 struct pt_route;
 struct pt_worker;
 struct pt_callx;
+struct pt_api;
+struct pt_http1_req;
 
 /* The hub's continuation: runs once with the integration's answer (or err PT_ETIMEDOUT);
  * the call is freed right after it returns. */
@@ -51,6 +53,13 @@ struct pt_callx {
     char *query;
     struct pt_kv *query_params; /* decoded from query */
     char *query_block;
+    const struct pt_api *api; /* HTTP: borrowed from cfg */
+    char *method;
+    char *raw_path;
+    char *route_path;
+    char *host;
+    struct pt_kv *path_params; /* names and values owned */
+    size_t npath_params;
     char *disconnect_reason;
 };
 
@@ -65,6 +74,9 @@ void pt_callx_invoke(struct pt_callx *x, pt_callx_done_fn *on_done);
 /* The connection went away: the backend is told to drop the call (cancel), no continuation
  * runs, and the call is freed. */
 void pt_callx_cancel(struct pt_callx *x);
+
+/* Copies the request's headers into the call (req.headers). */
+void pt_callx_copy_headers(struct pt_callx *x, const struct pt_http1_req *req);
 
 /* Splits x->query into decoded req.query_params. */
 void pt_callx_parse_query(struct pt_callx *x);

@@ -12,6 +12,8 @@
 #include "portico/tmpl.h"
 
 struct pt_errors;
+struct pt_http_routes;
+struct pt_cors;
 
 struct pt_listen {
     char *host;        /* owned; NULL for a unix socket */
@@ -67,6 +69,8 @@ struct pt_api {
     struct pt_route *route_connect; /* borrowed pointers into routes, NULL when absent */
     struct pt_route *route_disconnect;
     struct pt_route *route_default;
+    struct pt_http_routes *http_routes; /* owned: HTTP APIs' compiled route matcher */
+    struct pt_cors *cors;               /* owned: HTTP APIs' CORS, or NULL */
 };
 
 struct pt_config {

@@ -2,6 +2,8 @@
  * by their backends) and routes, then the cross reference route -> integration within the API.
  * What spans APIs is checked in config_check.c. Pure apart from files backends read. */
 #include "config.h"
+#include "cors.h"
+#include "http_routes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,7 @@ static const struct pt_conf_field api_fields[] = {
     {"authorizers", PT_CONF_LATER},
     {"integrations", PT_CONF_ANY},
     {"routes", PT_CONF_ANY, .required = true},
-    {"cors", PT_CONF_LATER},
+    {"cors", PT_CONF_ANY},
     {NULL},
 };
 #undef RAW
@@ -68,7 +70,7 @@ struct integration_raw {
 #define INR(member) offsetof(struct integration_raw, member)
 static const struct pt_conf_field integration_fields[] = {
     {"type", PT_CONF_STR, INR(type), .required = true},
-    {"timeoutMs", PT_CONF_INT, INR(timeout_ms), 50, 29000, DEFAULT_TIMEOUT},
+    {"timeoutMs", PT_CONF_INT, INR(timeout_ms), 50, 30000, DEFAULT_TIMEOUT},
     {NULL},
 };
 #undef INR
@@ -400,14 +402,33 @@ static struct pt_integration *find_integration(struct pt_api *api, const size_t 
 
 /* ---- Routes ---- */
 
-static void check_route_key(const char *key, const char *rpath, struct pt_errors *errs)
+static void check_route_key(const struct pt_api *api, const char *key, const char *rpath,
+                            struct pt_errors *errs)
 {
+    if (api->protocol == PT_PROTO_HTTP)
+        return; /* the HTTP route matcher checks its keys when they are added */
     if (key[0] == '\0')
         pt_errors_add(errs, rpath, "a route key cannot be empty");
     else if (key[0] == '$' && strcmp(key, "$connect") != 0 && strcmp(key, "$disconnect") != 0 &&
              strcmp(key, "$default") != 0)
         pt_errors_add(errs, rpath,
                       "route keys starting with '$' must be $connect, $disconnect or $default");
+}
+
+/* HTTP APIs match routes with a compiled structure (http_routes.c), built once here. */
+static void compile_http_routes(struct pt_api *api, const char *path, struct pt_errors *errs)
+{
+    char rpath[PT_CONFIG_PATH_LEN], err[256];
+    size_t i;
+
+    api->http_routes = pt_http_routes_new();
+    for (i = 0; i < api->nroutes; i++) {
+        if (pt_http_routes_add(api->http_routes, api->routes[i].key, &api->routes[i], err,
+                               sizeof(err)) != 0) {
+            pt_conf_path_key(rpath, sizeof(rpath), path, api->routes[i].key);
+            pt_errors_add(errs, rpath, "%s", err);
+        }
+    }
 }
 
 static int cmp_route(const void *a, const void *b)
@@ -436,18 +457,27 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
         r = &api->routes[api->nroutes++];
         r->key = pt_xstrdup(key_of(item));
         pt_conf_path_key(rpath, sizeof(rpath), path, r->key);
-        check_route_key(r->key, rpath, errs);
+        check_route_key(api, r->key, rpath, errs);
         pt_conf_walk(item, rpath, route_fields, &raw, NULL, errs);
         r->route_response = raw.route_response;
         if (raw.route_response && strcmp(r->key, "$disconnect") == 0) {
             pt_conf_path_key(kpath, sizeof(kpath), rpath, "routeResponse");
             pt_errors_add(errs, kpath, "$disconnect cannot answer: the client is gone");
         }
+        if (raw.route_response && api->protocol == PT_PROTO_HTTP) {
+            pt_conf_path_key(kpath, sizeof(kpath), rpath, "routeResponse");
+            pt_errors_add(errs, kpath, "HTTP routes always answer: only WEBSOCKET routes have this key");
+        }
         if (raw.integration != NULL) {
             r->integration = find_integration(api, order, raw.integration);
             pt_conf_path_key(kpath, sizeof(kpath), rpath, "integration");
             if (r->integration == NULL)
                 pt_errors_add(errs, kpath, "no integration named \"%s\"", raw.integration);
+            else if (api->protocol == PT_PROTO_WEBSOCKET && r->integration->timeout_ms > 29000)
+                pt_errors_add(errs, kpath,
+                              "integration \"%s\" has timeoutMs %d: WebSocket routes allow at "
+                              "most 29000",
+                              raw.integration, r->integration->timeout_ms);
         }
         pt_conf_release(route_fields, &raw);
     }
@@ -458,9 +488,37 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
             pt_errors_add(errs, rpath, "duplicate key");
         }
     }
+    if (api->protocol == PT_PROTO_HTTP)
+        compile_http_routes(api, path, errs);
     api->route_connect = (struct pt_route *)pt_api_route(api, "$connect");
     api->route_disconnect = (struct pt_route *)pt_api_route(api, "$disconnect");
     api->route_default = (struct pt_route *)pt_api_route(api, "$default");
+}
+
+/* ---- Keys that belong to one protocol ---- */
+
+static void check_protocol_keys(struct pt_api *api, const cJSON *obj, const char *apath,
+                                struct pt_errors *errs)
+{
+    static const char *const ws_only[] = {"routeSelectionExpression", "managementAuth", NULL};
+    const char *const *k;
+    const cJSON *cors = cJSON_GetObjectItemCaseSensitive(obj, "cors");
+    char kpath[PT_CONFIG_PATH_LEN];
+
+    if (api->protocol == PT_PROTO_HTTP) {
+        for (k = ws_only; *k != NULL; k++)
+            if (cJSON_GetObjectItemCaseSensitive(obj, *k) != NULL) {
+                pt_conf_path_key(kpath, sizeof(kpath), apath, *k);
+                pt_errors_add(errs, kpath, "only WEBSOCKET APIs have this key");
+            }
+    }
+    if (cors == NULL)
+        return;
+    pt_conf_path_key(kpath, sizeof(kpath), apath, "cors");
+    if (api->protocol != PT_PROTO_HTTP)
+        pt_errors_add(errs, kpath, "only HTTP APIs have this key");
+    else
+        api->cors = pt_cors_parse(cors, kpath, errs);
 }
 
 /* ---- One API ---- */
@@ -481,15 +539,13 @@ static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj,
         pt_conf_path_key(kpath, sizeof(kpath), apath, "name");
         pt_errors_add(errs, kpath, "expected a non-empty string");
     }
-    if (api->protocol == PT_PROTO_HTTP) {
-        pt_conf_path_key(kpath, sizeof(kpath), apath, "protocolType");
-        pt_errors_add(errs, kpath, "not supported yet");
-    }
     parse_base_path(api, raw.base_path, apath, errs);
-    parse_selection(api, raw.route_selection, apath, errs);
+    if (api->protocol == PT_PROTO_WEBSOCKET)
+        parse_selection(api, raw.route_selection, apath, errs);
     free(raw.route_selection);
     if (!cJSON_IsObject(obj))
         return;
+    check_protocol_keys(api, obj, apath, errs);
     parse_stages(api, cJSON_GetObjectItemCaseSensitive(obj, "stages"), apath, errs);
     integrations = cJSON_GetObjectItemCaseSensitive(obj, "integrations");
     order = pt_xcalloc((size_t)cJSON_GetArraySize(integrations) + 1, sizeof(*order));
@@ -551,6 +607,8 @@ void pt_config_api_cleanup(struct pt_api *api)
     for (i = 0; i < api->nroutes; i++)
         free(api->routes[i].key);
     free(api->routes);
+    pt_http_routes_free(api->http_routes);
+    pt_cors_free(api->cors);
 }
 
 const struct pt_route *pt_api_route(const struct pt_api *api, const char *key)

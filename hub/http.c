@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "awserr.h"
+#include "call.h"
+#include "http_api.h"
 #include "config.h"
 #include "conn.h"
 #include "connid.h"
@@ -92,6 +94,8 @@ void pt_http_cleanup(struct pt_conn *c)
 
     if (h == NULL)
         return;
+    if (h->call != NULL)
+        pt_callx_cancel(h->call); /* the client went away first */
     free(h->head);
     free(h->path);
     pt_buf_cleanup(&h->body);
@@ -104,6 +108,7 @@ void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers,
 {
     struct pt_http *h = c->http;
     bool keep = h != NULL && h->keep_alive && !h->in_body;
+    bool head = h != NULL && h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
     struct pt_buf b;
     struct pt_msg *m;
     size_t i;
@@ -120,6 +125,8 @@ void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers,
     if (!keep)
         pt_buf_puts(&b, "Connection: close\r\n");
     pt_buf_puts(&b, "\r\n");
+    if (head)
+        len = 0; /* the length of the body a GET would have had, and no body */
     m = pt_msg_new(b.len + len);
     memcpy(m->data, b.data, b.len);
     if (len)
@@ -147,9 +154,10 @@ static void respond_message(struct pt_conn *c, int status, const char *message)
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
-    struct pt_kv hdr = {"x-amzn-RequestId", c->http->request_id};
+    struct pt_kv hdrs[2] = {{"x-amzn-RequestId", c->http->request_id},
+                            {"apigw-requestid", c->http->request_id}};
 
-    pt_http_respond(c, status, &hdr, 1, "application/json", body, (size_t)n);
+    pt_http_respond(c, status, hdrs, 2, "application/json", body, (size_t)n);
 }
 
 /* Called when the head is complete: decides where the request goes and how much body it may
@@ -202,6 +210,10 @@ static void dispatch(struct pt_conn *c)
                 respond_message(c, 426, "Upgrade Required");
             return;
         }
+    }
+    if (m.api->protocol == PT_PROTO_HTTP) {
+        pt_http_api_handle(c, &m);
+        return;
     }
     respond_message(c, 404, "Not Found");
 }

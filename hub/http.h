@@ -13,6 +13,7 @@
 #include "portico/kv.h"
 
 struct pt_conn;
+struct pt_callx;
 
 struct pt_http {
     struct pt_http1_req req; /* slices point into head */
@@ -25,6 +26,7 @@ struct pt_http {
     bool keep_alive;
     bool in_body;
     char request_id[17];
+    struct pt_callx *call; /* the integration call serving this request, or NULL */
 };
 
 /* Reads requests from <p> (n bytes). Returns the bytes consumed or -1 to close. */

@@ -30,31 +30,6 @@ static char *slice_dup(const struct pt_slice *s)
     return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
 }
 
-/* Copies the handshake headers into the call: one block of NUL-terminated strings. */
-static void copy_headers(struct pt_callx *x, const struct pt_http1_req *req)
-{
-    size_t i, total = 0, off = 0;
-
-    for (i = 0; i < req->nheaders; i++)
-        total += req->headers[i].name.len + req->headers[i].value.len + 2;
-    x->headers = pt_xcalloc(req->nheaders ? req->nheaders : 1, sizeof(*x->headers));
-    x->headers_block = pt_xmalloc(total + 1);
-    for (i = 0; i < req->nheaders; i++) {
-        const struct pt_http1_header *h = &req->headers[i];
-
-        memcpy(x->headers_block + off, h->name.p, h->name.len);
-        x->headers_block[off + h->name.len] = '\0';
-        x->headers[i].name = x->headers_block + off;
-        off += h->name.len + 1;
-        memcpy(x->headers_block + off, h->value.p, h->value.len);
-        x->headers_block[off + h->value.len] = '\0';
-        x->headers[i].value = x->headers_block + off;
-        off += h->value.len + 1;
-    }
-    x->req.headers = x->headers;
-    x->req.nheaders = req->nheaders;
-}
-
 /* Fills the parts of a call's request that come from the connection. */
 void pt_ws_fill_call(struct pt_conn *c, struct pt_callx *x)
 {
@@ -230,7 +205,7 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     }
     x = pt_callx_new(w, w->cfg, route, PT_EVENT_CONNECT);
     pt_ws_fill_call(c, x);
-    copy_headers(x, &h->req);
+    pt_callx_copy_headers(x, &h->req);
     if (h->req.query.len > 0) {
         x->query = pt_xstrndup(h->req.query.p, h->req.query.len);
         x->req.query = x->query;

@@ -1,0 +1,188 @@
+/* Requests to HTTP APIs (SPEC sections 3 and 5): CORS preflights answered here, the route
+ * chosen by the compiled matcher, the integration called, and its answer (or the AWS error for
+ * its failure) returned with the request id. */
+#include "http_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+#include "config.h"
+#include "conn.h"
+#include "cors.h"
+#include "http.h"
+#include "http_routes.h"
+#include "portico/err.h"
+#include "portico/xalloc.h"
+#include "router.h"
+#include "worker.h"
+
+/* Hop-by-hop headers (RFC 9110 7.6.1) and framing that we set ourselves. */
+static bool is_hop_header(const char *name)
+{
+    static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Connection",
+                                      "Transfer-Encoding", "Upgrade", "TE", "Trailer",
+                                      "Content-Length", "Date", NULL};
+    size_t i;
+
+    for (i = 0; hop[i] != NULL; i++)
+        if (strcasecmp(name, hop[i]) == 0)
+            return true;
+    return false;
+}
+
+static char *header_dup(const struct pt_http1_req *req, const char *name)
+{
+    const struct pt_slice *s = pt_http1_header(req, name);
+
+    return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
+}
+
+static void respond_json(struct pt_conn *c, int status, const char *message,
+                         const struct pt_kv *extra, size_t nextra)
+{
+    struct pt_kv hdrs[1 + PT_CORS_MAX_HEADERS];
+    char body[128];
+    size_t n = 0, i;
+    int len = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
+
+    hdrs[n++] = (struct pt_kv){"apigw-requestid", c->http->request_id};
+    for (i = 0; i < nextra && n < sizeof(hdrs) / sizeof(hdrs[0]); i++)
+        hdrs[n++] = extra[i];
+    pt_http_respond(c, status, hdrs, n, "application/json", body, (size_t)len);
+}
+
+/* ---- The answer ---- */
+
+static void on_http_done(struct pt_callx *x, const struct pt_result *res)
+{
+    struct pt_conn *c = x->conn;
+    const struct pt_api *api = x->api;
+    struct pt_kv cors[PT_CORS_MAX_HEADERS], *hdrs;
+    size_t ncors = 0, n = 0, i;
+    const char *origin = NULL;
+
+    if (c == NULL || c->http == NULL)
+        return;
+    c->http->call = NULL; /* it is completing: answering must not cancel it */
+    for (i = 0; i < x->req.nheaders; i++)
+        if (strcasecmp(x->req.headers[i].name, "Origin") == 0)
+            origin = x->req.headers[i].value;
+    if (api->cors != NULL)
+        ncors = pt_cors_response(api->cors, origin, cors);
+    if (res->err != 0) {
+        if (res->err == PT_ETIMEDOUT)
+            respond_json(c, 504, "Endpoint request timed out", cors, ncors);
+        else if (res->err == PT_EUPSTREAM)
+            respond_json(c, 502, "Bad Gateway", cors, ncors);
+        else
+            respond_json(c, 500, "Internal Server Error", cors, ncors);
+        return;
+    }
+    hdrs = pt_xcalloc(res->nheaders + ncors + 1, sizeof(*hdrs));
+    for (i = 0; i < res->nheaders; i++) {
+        const char *name = res->headers[i].name;
+
+        if (is_hop_header(name) || strpbrk(name, "\r\n:") != NULL ||
+            strpbrk(res->headers[i].value, "\r\n") != NULL ||
+            (api->cors != NULL && pt_cors_is_cors_header(name)))
+            continue;
+        hdrs[n++] = res->headers[i];
+    }
+    for (i = 0; i < ncors; i++)
+        hdrs[n++] = cors[i];
+    hdrs[n++] = (struct pt_kv){"apigw-requestid", c->http->request_id};
+    pt_http_respond(c, res->status, hdrs, n, NULL, res->body, res->body ? res->body_len : 0);
+    free(hdrs);
+}
+
+/* ---- The request ---- */
+
+static void fill_request(struct pt_callx *x, struct pt_conn *c, const struct pt_route_match *m,
+                         const struct pt_http_route_match *rm)
+{
+    struct pt_http *h = c->http;
+    size_t i;
+
+    x->api = m->api;
+    x->req.api_name = m->api->name;
+    x->req.stage = m->stage->name;
+    x->req.stage_vars = m->stage->vars;
+    x->req.nstage_vars = m->stage->nvars;
+    x->req.route_key = rm->route_key;
+    memcpy(x->request_id, h->request_id, sizeof(x->request_id));
+    pt_conn_peer_ip(c, x->source_ip);
+    x->req.request_time_ms = (long long)(ev_now(c->w->loop) * 1000.0);
+    x->method = pt_xstrndup(h->req.method.p, h->req.method.len);
+    x->req.method = x->method;
+    x->raw_path = pt_xstrndup(h->req.path.p, h->req.path.len);
+    x->req.raw_path = x->raw_path;
+    x->route_path = pt_xstrdup(m->rest[0] != '\0' ? m->rest : "/");
+    x->req.route_path = x->route_path;
+    x->req.protocol = h->req.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
+    x->req.scheme = "http";
+    pt_callx_copy_headers(x, &h->req);
+    x->host = header_dup(&h->req, "Host");
+    x->req.host = x->host;
+    x->req.domain_name = x->host != NULL ? x->host : "localhost";
+    x->user_agent = header_dup(&h->req, "User-Agent");
+    x->req.user_agent = x->user_agent;
+    if (h->req.query.len > 0) {
+        x->query = pt_xstrndup(h->req.query.p, h->req.query.len);
+        x->req.query = x->query;
+        pt_callx_parse_query(x);
+    }
+    x->path_params = pt_xcalloc(rm->nparams + 1, sizeof(*x->path_params));
+    for (i = 0; i < rm->nparams; i++) {
+        x->path_params[i].name = pt_xstrdup(rm->params[i].name);
+        x->path_params[i].value = pt_xstrndup(rm->params[i].value, rm->params[i].value_len);
+    }
+    x->npath_params = rm->nparams;
+    x->req.path_params = x->path_params;
+    x->req.npath_params = rm->nparams;
+    /* The body is the request's: the call ends before the request does. */
+    x->req.body = h->body.data != NULL ? h->body.data : "";
+    x->req.body_len = h->body.len;
+}
+
+void pt_http_api_handle(struct pt_conn *c, const struct pt_route_match *m)
+{
+    struct pt_http *h = c->http;
+    const struct pt_api *api = m->api;
+    struct pt_http_route_match rm;
+    const struct pt_route *route;
+    struct pt_callx *x;
+    char method[16], *origin, *acrm;
+    const char *path = m->rest[0] != '\0' ? m->rest : "/";
+
+    snprintf(method, sizeof(method), "%.*s", (int)h->req.method.len, h->req.method.p);
+    if (api->cors != NULL) {
+        struct pt_kv hdrs[PT_CORS_MAX_HEADERS + 1];
+        size_t n;
+
+        origin = header_dup(&h->req, "Origin");
+        acrm = header_dup(&h->req, "Access-Control-Request-Method");
+        if (pt_cors_is_preflight(method, origin, acrm)) {
+            n = pt_cors_preflight(api->cors, origin, hdrs);
+            hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
+            pt_http_respond(c, 204, hdrs, n, NULL, NULL, 0);
+            free(origin);
+            free(acrm);
+            return;
+        }
+        free(origin);
+        free(acrm);
+    }
+    route = pt_http_routes_match(api->http_routes, method, path, strlen(path), &rm);
+    if (route == NULL || route->integration == NULL) {
+        respond_json(c, 404, "Not Found", NULL, 0);
+        return;
+    }
+    x = pt_callx_new(c->w, c->w->cfg, route, PT_EVENT_HTTP);
+    fill_request(x, c, m, &rm);
+    x->conn = c;
+    h->call = x;
+    pt_callx_invoke(x, on_http_done);
+}
