@@ -385,7 +385,7 @@ static void test_out_of_range(void)
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
                   ",'integrations':{'m':{'type':'MOCK','timeoutMs':10,'response':{'body':'x'}}},"
                   "" ROUTES "}]}",
-                  E("apis[0].integrations.m.timeoutMs: expected an integer 50..29000, got 10"));
+                  E("apis[0].integrations.m.timeoutMs: expected an integer 50..30000, got 10"));
 }
 
 static void test_missing_required(void)
@@ -424,7 +424,7 @@ static void test_not_supported_yet(void)
                                   "'authorizers':{},'cors':{},") "]}",
                   E("apis[0].apiKeySelectionExpression: not supported yet"),
                   E("apis[0].authorizers: not supported yet"),
-                  E("apis[0].cors: not supported yet"));
+                  E("apis[0].cors: only HTTP APIs have this key"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET','stages':{'dev':"
                   "{'throttle':{},'cache':{}}}," INTEGS "," ROUTES "}]}",
                   E("apis[0].stages.dev.throttle: not supported yet"),
@@ -436,8 +436,13 @@ static void test_not_supported_yet(void)
                   E("apis[0].routes[\"$connect\"].apiKeyRequired: not supported yet"),
                   E("apis[0].routes[\"$connect\"].authorizationScopes: not supported yet"),
                   E("apis[0].routes[\"$connect\"].cache: not supported yet"));
-    EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'HTTP'," STAGES "," INTEGS "," ROUTES "}]}",
-                  E("apis[0].protocolType: not supported yet"));
+    EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'HTTP'," STAGES "," INTEGS
+                  ",'routes':{'GET /a/{x}':{'integration':'m','routeResponse':true},"
+                  "'GET /a/{y}':{'integration':'m'}}}]}",
+                  E("apis[0].routes[\"GET /a/{x}\"].routeResponse: HTTP routes always answer: only "
+                    "WEBSOCKET routes have this key"),
+                  E("apis[0].routes[\"GET /a/{y}\"]: duplicate route key \"GET /a/{y}\": same "
+                    "method and path as \"GET /a/{x}\""));
 }
 
 /* Integration types the SPEC names but Portico has not built yet: which ones those are changes
