@@ -33,11 +33,11 @@ static const struct {
     [PT_AWSERR_METHOD_NOT_ALLOWED] = {405, "MethodNotAllowedException", "Method Not Allowed"},
 };
 
-void pt_awserr_respond(struct pt_conn *c, enum pt_awserr e, const char *message)
+void pt_awserr_respond(struct pt_http *h, enum pt_awserr e, const char *message)
 {
     struct pt_kv hdrs[2] = {
         {"x-amzn-ErrorType", errors[e].type},
-        {"x-amzn-RequestId", c->http->request_id},
+        {"x-amzn-RequestId", h->request_id},
     };
     struct pt_buf body;
     const char *msg = message != NULL ? message : errors[e].message;
@@ -48,7 +48,7 @@ void pt_awserr_respond(struct pt_conn *c, enum pt_awserr e, const char *message)
         pt_buf_json_escape(&body, msg, strlen(msg));
         pt_buf_puts(&body, "\"}");
     }
-    pt_http_respond(c, errors[e].status, hdrs, 2, msg != NULL ? "application/json" : NULL,
+    pt_http_respond(h, errors[e].status, hdrs, 2, msg != NULL ? "application/json" : NULL,
                     body.data, body.len);
     pt_buf_cleanup(&body);
 }

@@ -3,7 +3,7 @@
 #ifndef PT_AWSERR_H
 #define PT_AWSERR_H
 
-struct pt_conn;
+struct pt_http;
 
 enum pt_awserr {
     PT_AWSERR_GONE,                 /* 410, empty body */
@@ -18,8 +18,8 @@ enum pt_awserr {
     PT_AWSERR_METHOD_NOT_ALLOWED,   /* 405 */
 };
 
-/* Answers the current HTTP request of <c> with error <e>; <message> replaces the default
+/* Answers the HTTP request <h> with error <e>; <message> replaces the default
  * message when not NULL (it is JSON-escaped). */
-void pt_awserr_respond(struct pt_conn *c, enum pt_awserr e, const char *message);
+void pt_awserr_respond(struct pt_http *h, enum pt_awserr e, const char *message);
 
 #endif

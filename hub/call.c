@@ -65,10 +65,10 @@ static void callx_free(struct pt_callx *x)
         pt_upstream_cancel(&x->pub); /* a backend that forgot: never leave a dangling exchange */
     ev_timer_stop(x->w->loop, &x->deadline);
     defer_unlink(x);
-    if (x->conn != NULL && x->conn->ws != NULL)
+    if (x->conn != NULL)
         pt_ws_call_unlink(x);
-    else if (x->conn != NULL && x->conn->http != NULL && x->conn->http->call == x)
-        x->conn->http->call = NULL;
+    if (x->http != NULL && x->http->call == x)
+        x->http->call = NULL;
     x->w->ncalls--;
     pt_config_unref(x->cfg);
     free(x->user_agent);

@@ -20,6 +20,7 @@ struct pt_route;
 struct pt_worker;
 struct pt_callx;
 struct pt_api;
+struct pt_http;
 struct pt_http1_req;
 
 /* The hub's continuation: runs once with the integration's answer (or err PT_ETIMEDOUT);
@@ -32,7 +33,8 @@ struct pt_callx {
     struct pt_worker *w;
     struct pt_config *cfg;  /* a reference for the call's life: the integration lives in it */
     const struct pt_route *route;
-    struct pt_conn *conn;   /* borrowed; NULL once the connection went away */
+    struct pt_conn *conn;   /* WebSocket calls: borrowed; NULL once the connection went away */
+    struct pt_http *http;   /* HTTP calls: the request it serves, borrowed; NULL once gone */
     struct pt_callx *conn_prev, *conn_next; /* the connection's list of calls */
     pt_callx_done_fn *on_done;
     ev_timer deadline;

@@ -88,27 +88,32 @@ void pt_http_date_header(struct pt_buf *b)
     pt_buf_puts(b, cached);
 }
 
-void pt_http_cleanup(struct pt_conn *c)
+void pt_http_free(struct pt_http *h)
 {
-    struct pt_http *h = c->http;
-
-    if (h == NULL)
-        return;
     if (h->call != NULL)
         pt_callx_cancel(h->call); /* the client went away first */
     free(h->head);
     free(h->path);
     pt_buf_cleanup(&h->body);
     free(h);
-    c->http = NULL;
 }
 
-void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers, size_t nheaders,
-                     const char *content_type, const void *body, size_t len)
+void pt_http_cleanup(struct pt_conn *c)
 {
     struct pt_http *h = c->http;
-    bool keep = h != NULL && h->keep_alive && !h->in_body;
-    bool head = h != NULL && h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
+
+    if (h == NULL)
+        return;
+    c->http = NULL;
+    pt_http_free(h);
+}
+
+void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers, size_t nheaders,
+                     const char *content_type, const void *body, size_t len)
+{
+    struct pt_conn *c = h->conn;
+    bool keep = h->keep_alive && !h->in_body && !c->w->draining;
+    bool head = h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
     struct pt_buf b;
     struct pt_msg *m;
     size_t i;
@@ -150,14 +155,14 @@ static bool is_mgmt_path(const char *rest)
     return strncmp(rest, "/@connections", 13) == 0 && (rest[13] == '\0' || rest[13] == '/');
 }
 
-static void respond_message(struct pt_conn *c, int status, const char *message)
+static void respond_message(struct pt_http *h, int status, const char *message)
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
-    struct pt_kv hdrs[2] = {{"x-amzn-RequestId", c->http->request_id},
-                            {"apigw-requestid", c->http->request_id}};
+    struct pt_kv hdrs[2] = {{"x-amzn-RequestId", h->request_id},
+                            {"apigw-requestid", h->request_id}};
 
-    pt_http_respond(c, status, hdrs, 2, "application/json", body, (size_t)n);
+    pt_http_respond(h, status, hdrs, 2, "application/json", body, (size_t)n);
 }
 
 /* Called when the head is complete: decides where the request goes and how much body it may
@@ -178,9 +183,9 @@ static bool route_head(struct pt_conn *c, struct pt_route_match *m, bool *mgmt)
     if (h->req.content_length > limit) {
         h->in_body = true; /* the body stays unread: the connection must close */
         if (*mgmt)
-            pt_awserr_respond(c, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
+            pt_awserr_respond(c->http, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
         else
-            respond_message(c, 413, "Request Entity Too Large");
+            respond_message(c->http, 413, "Request Entity Too Large");
         return false;
     }
     return true;
@@ -193,29 +198,29 @@ static void dispatch(struct pt_conn *c)
 
     if (pt_router_match(c->w->cfg, h->path, &m) != 0) {
         if (strstr(h->path, "/@connections") != NULL)
-            pt_awserr_respond(c, PT_AWSERR_FORBIDDEN, NULL);
+            pt_awserr_respond(c->http, PT_AWSERR_FORBIDDEN, NULL);
         else
-            respond_message(c, 404, "Not Found");
+            respond_message(c->http, 404, "Not Found");
         return;
     }
     if (m.api->protocol == PT_PROTO_WEBSOCKET) {
         if (is_mgmt_path(m.rest)) {
-            pt_mgmt_handle(c, &m);
+            pt_mgmt_handle(c->http, &m);
             return;
         }
         if (m.rest[0] == '\0' || strcmp(m.rest, "/") == 0) {
             if (h->req.upgrade_websocket)
                 pt_ws_upgrade(c, &m);
             else
-                respond_message(c, 426, "Upgrade Required");
+                respond_message(c->http, 426, "Upgrade Required");
             return;
         }
     }
     if (m.api->protocol == PT_PROTO_HTTP) {
-        pt_http_api_handle(c, &m);
+        pt_http_api_handle(c->http, &m);
         return;
     }
-    respond_message(c, 404, "Not Found");
+    respond_message(c->http, 404, "Not Found");
 }
 
 /* ---- Reading ---- */
@@ -230,14 +235,15 @@ static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
     if (len == 0)
         return 0;
     h = pt_xcalloc(1, sizeof(*h));
+    h->conn = c;
     c->http = h;
     pt_connid_request_id(h->request_id);
     if (len < 0) {
         h->in_body = true;
         if (len == PT_ETOOBIG)
-            respond_message(c, 431, "Request Header Fields Too Large");
+            respond_message(c->http, 431, "Request Header Fields Too Large");
         else
-            respond_message(c, 400, "Bad Request");
+            respond_message(c->http, 400, "Bad Request");
         return (long)n;
     }
     h->head = pt_xmalloc((size_t)len + 1);
@@ -249,7 +255,7 @@ static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
     dlen = pt_http1_percent_decode(h->req.path.p, h->req.path.len, h->path, false);
     if (dlen < 0 || memchr(h->path, '\0', (size_t)dlen) != NULL) {
         h->in_body = true;
-        respond_message(c, 400, "Bad Request");
+        respond_message(c->http, 400, "Bad Request");
         return (long)n;
     }
     pt_buf_init(&h->body);
@@ -297,14 +303,14 @@ static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
     take = n;
     rc = pt_http1_chunked_decode(&h->chunked, (char *)p, &take, &used);
     if (rc < 0) {
-        respond_message(c, 400, "Bad Request");
+        respond_message(c->http, 400, "Bad Request");
         return -1;
     }
     if ((long long)(h->body.len + take) > h->body_limit) {
         if (h->body_limit == c->w->cfg->limits.message_bytes)
-            pt_awserr_respond(c, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
+            pt_awserr_respond(c->http, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
         else
-            respond_message(c, 413, "Request Entity Too Large");
+            respond_message(c->http, 413, "Request Entity Too Large");
         return -1;
     }
     pt_buf_append(&h->body, p, take);

@@ -15,7 +15,10 @@
 struct pt_conn;
 struct pt_callx;
 
+/* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
 struct pt_http {
+    struct pt_conn *conn;    /* borrowed: the connection it came on */
+    int32_t stream_id;       /* HTTP/2 stream, 0 on HTTP/1.1 */
     struct pt_http1_req req; /* slices point into head */
     char *head;              /* owned copy of the request head */
     char *path;              /* owned: the percent-decoded path */
@@ -32,13 +35,16 @@ struct pt_http {
 /* Reads requests from <p> (n bytes). Returns the bytes consumed or -1 to close. */
 long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n);
 
-/* Frees the request state of <c>. */
+/* Frees the HTTP/1.1 request state of <c> (cancelling its call). */
 void pt_http_cleanup(struct pt_conn *c);
+
+/* Frees request <h> (cancelling its call); it must already be unlinked from its connection. */
+void pt_http_free(struct pt_http *h);
 
 /* Answers the current request and ends it: status, extra headers, and a body with its
  * Content-Type (NULL for none). Keeps the connection for the next request unless the
  * request or the status says otherwise. */
-void pt_http_respond(struct pt_conn *c, int status, const struct pt_kv *headers, size_t nheaders,
+void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers, size_t nheaders,
                      const char *content_type, const void *body, size_t len);
 
 /* Appends "Date: ...\r\n" for now (formatted once per second). */

@@ -40,7 +40,7 @@ static char *header_dup(const struct pt_http1_req *req, const char *name)
     return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
 }
 
-static void respond_json(struct pt_conn *c, int status, const char *message,
+static void respond_json(struct pt_http *h, int status, const char *message,
                          const struct pt_kv *extra, size_t nextra)
 {
     struct pt_kv hdrs[1 + PT_CORS_MAX_HEADERS];
@@ -48,25 +48,26 @@ static void respond_json(struct pt_conn *c, int status, const char *message,
     size_t n = 0, i;
     int len = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
 
-    hdrs[n++] = (struct pt_kv){"apigw-requestid", c->http->request_id};
+    hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
     for (i = 0; i < nextra && n < sizeof(hdrs) / sizeof(hdrs[0]); i++)
         hdrs[n++] = extra[i];
-    pt_http_respond(c, status, hdrs, n, "application/json", body, (size_t)len);
+    pt_http_respond(h, status, hdrs, n, "application/json", body, (size_t)len);
 }
 
 /* ---- The answer ---- */
 
 static void on_http_done(struct pt_callx *x, const struct pt_result *res)
 {
-    struct pt_conn *c = x->conn;
+    struct pt_http *h = x->http;
     const struct pt_api *api = x->api;
     struct pt_kv cors[PT_CORS_MAX_HEADERS], *hdrs;
     size_t ncors = 0, n = 0, i;
     const char *origin = NULL;
 
-    if (c == NULL || c->http == NULL)
+    if (h == NULL)
         return;
-    c->http->call = NULL; /* it is completing: answering must not cancel it */
+    h->call = NULL; /* it is completing: answering must not cancel it */
+    x->http = NULL;
     for (i = 0; i < x->req.nheaders; i++)
         if (strcasecmp(x->req.headers[i].name, "Origin") == 0)
             origin = x->req.headers[i].value;
@@ -74,11 +75,11 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
         ncors = pt_cors_response(api->cors, origin, cors);
     if (res->err != 0) {
         if (res->err == PT_ETIMEDOUT)
-            respond_json(c, 504, "Endpoint request timed out", cors, ncors);
+            respond_json(h, 504, "Endpoint request timed out", cors, ncors);
         else if (res->err == PT_EUPSTREAM)
-            respond_json(c, 502, "Bad Gateway", cors, ncors);
+            respond_json(h, 502, "Bad Gateway", cors, ncors);
         else
-            respond_json(c, 500, "Internal Server Error", cors, ncors);
+            respond_json(h, 500, "Internal Server Error", cors, ncors);
         return;
     }
     hdrs = pt_xcalloc(res->nheaders + ncors + 1, sizeof(*hdrs));
@@ -93,17 +94,17 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     }
     for (i = 0; i < ncors; i++)
         hdrs[n++] = cors[i];
-    hdrs[n++] = (struct pt_kv){"apigw-requestid", c->http->request_id};
-    pt_http_respond(c, res->status, hdrs, n, NULL, res->body, res->body ? res->body_len : 0);
+    hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
+    pt_http_respond(h, res->status, hdrs, n, NULL, res->body, res->body ? res->body_len : 0);
     free(hdrs);
 }
 
 /* ---- The request ---- */
 
-static void fill_request(struct pt_callx *x, struct pt_conn *c, const struct pt_route_match *m,
+static void fill_request(struct pt_callx *x, struct pt_http *h, const struct pt_route_match *m,
                          const struct pt_http_route_match *rm)
 {
-    struct pt_http *h = c->http;
+    struct pt_conn *c = h->conn;
     size_t i;
 
     x->api = m->api;
@@ -147,9 +148,9 @@ static void fill_request(struct pt_callx *x, struct pt_conn *c, const struct pt_
     x->req.body_len = h->body.len;
 }
 
-void pt_http_api_handle(struct pt_conn *c, const struct pt_route_match *m)
+void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
 {
-    struct pt_http *h = c->http;
+    struct pt_conn *c = h->conn;
     const struct pt_api *api = m->api;
     struct pt_http_route_match rm;
     const struct pt_route *route;
@@ -167,7 +168,7 @@ void pt_http_api_handle(struct pt_conn *c, const struct pt_route_match *m)
         if (pt_cors_is_preflight(method, origin, acrm)) {
             n = pt_cors_preflight(api->cors, origin, hdrs);
             hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
-            pt_http_respond(c, 204, hdrs, n, NULL, NULL, 0);
+            pt_http_respond(h, 204, hdrs, n, NULL, NULL, 0);
             free(origin);
             free(acrm);
             return;
@@ -177,12 +178,12 @@ void pt_http_api_handle(struct pt_conn *c, const struct pt_route_match *m)
     }
     route = pt_http_routes_match(api->http_routes, method, path, strlen(path), &rm);
     if (route == NULL || route->integration == NULL) {
-        respond_json(c, 404, "Not Found", NULL, 0);
+        respond_json(h, 404, "Not Found", NULL, 0);
         return;
     }
     x = pt_callx_new(c->w, c->w->cfg, route, PT_EVENT_HTTP);
-    fill_request(x, c, m, &rm);
-    x->conn = c;
+    fill_request(x, h, m, &rm);
+    x->http = h;
     h->call = x;
     pt_callx_invoke(x, on_http_done);
 }

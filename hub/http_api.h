@@ -2,10 +2,10 @@
 #ifndef PT_HTTP_API_H
 #define PT_HTTP_API_H
 
-struct pt_conn;
+struct pt_http;
 struct pt_route_match;
 
-/* Serves the current request of <c>, whose path matched HTTP API <m>. */
-void pt_http_api_handle(struct pt_conn *c, const struct pt_route_match *m);
+/* Serves the request <h>, whose path matched HTTP API <m>. */
+void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m);
 
 #endif

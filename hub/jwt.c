@@ -95,8 +95,9 @@ static bool is_hex(unsigned char c)
 }
 
 /* The checks cJSON does not make: control characters (RFC 8259 section 7), "\u0000" (cJSON
- * would end the C string there, so "iss":"a\u0000b" would compare as "a"), and nesting depth,
- * measured before cJSON recurses. Escapes are skipped over, not validated: cJSON does that. */
+ * would end the C string there, so "iss":"a\u0000b" would compare as "a"), a byte order mark
+ * (cJSON skips one), and nesting depth, measured before cJSON recurses. Escapes are skipped
+ * over, not validated: cJSON does that. */
 static bool scan_json(const unsigned char *s, size_t len, int max_depth)
 {
     bool in_string = false;
@@ -132,8 +133,8 @@ static bool scan_json(const unsigned char *s, size_t len, int max_depth)
         } else if (c == '}' || c == ']') {
             if (--depth < 0)
                 return false;
-        } else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            return false;
+        } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x80) {
+            return false; /* outside strings JSON is ASCII: this also refuses a BOM */
         }
     }
     return !in_string && depth == 0;

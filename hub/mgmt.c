@@ -64,9 +64,9 @@ static size_t parse_query(const struct pt_slice *q, struct pt_kv *out, size_t ma
 }
 
 /* Verifies the request's SigV4 signature; answers and returns false when it fails. */
-static bool authenticate(struct pt_conn *c)
+static bool authenticate(struct pt_http *h)
 {
-    struct pt_http *h = c->http;
+    struct pt_conn *c = h->conn;
     const struct pt_http1_req *r = &h->req;
     struct pt_kv headers[PT_HTTP1_MAX_HEADERS], query[PT_SIGV4_MAX_PARAMS];
     struct pt_sigv4_verifier v = {"execute-api", SIGV4_SKEW_S, lookup_secret, c->w->cfg};
@@ -112,16 +112,16 @@ static bool authenticate(struct pt_conn *c)
     case PT_SIGV4_OK:
         return true;
     case PT_SIGV4_MISSING:
-        pt_awserr_respond(c, PT_AWSERR_MISSING_TOKEN, NULL);
+        pt_awserr_respond(h, PT_AWSERR_MISSING_TOKEN, NULL);
         break;
     case PT_SIGV4_MALFORMED:
-        pt_awserr_respond(c, PT_AWSERR_INCOMPLETE_SIGNATURE, res.message[0] ? res.message : NULL);
+        pt_awserr_respond(h, PT_AWSERR_INCOMPLETE_SIGNATURE, res.message[0] ? res.message : NULL);
         break;
     case PT_SIGV4_UNKNOWN_KEY:
-        pt_awserr_respond(c, PT_AWSERR_UNRECOGNIZED_CLIENT, NULL);
+        pt_awserr_respond(h, PT_AWSERR_UNRECOGNIZED_CLIENT, NULL);
         break;
     default:
-        pt_awserr_respond(c, PT_AWSERR_INVALID_SIGNATURE, res.message[0] ? res.message : NULL);
+        pt_awserr_respond(h, PT_AWSERR_INVALID_SIGNATURE, res.message[0] ? res.message : NULL);
         break;
     }
     return false;
@@ -137,10 +137,10 @@ static void iso8601(char *out, size_t n, long long ms)
              tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, (int)(ms % 1000));
 }
 
-static void get_connection(struct pt_conn *c, struct pt_conn *target)
+static void get_connection(struct pt_http *h, struct pt_conn *target)
 {
     struct pt_ws *ws = target->ws;
-    struct pt_kv hdr = {"x-amzn-RequestId", c->http->request_id};
+    struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
     char connected[32], active[32], ip[46];
     struct pt_buf b;
 
@@ -153,32 +153,32 @@ static void get_connection(struct pt_conn *c, struct pt_conn *target)
     if (ws->user_agent != NULL)
         pt_buf_json_escape(&b, ws->user_agent, strlen(ws->user_agent));
     pt_buf_printf(&b, "\"},\"lastActiveAt\":\"%s\"}", active);
-    pt_http_respond(c, 200, &hdr, 1, "application/json", b.data, b.len);
+    pt_http_respond(h, 200, &hdr, 1, "application/json", b.data, b.len);
     pt_buf_cleanup(&b);
 }
 
-static void post_to_connection(struct pt_conn *c, struct pt_conn *target)
+static void post_to_connection(struct pt_http *h, struct pt_conn *target)
 {
-    struct pt_http *h = c->http;
+    struct pt_conn *c = h->conn;
     struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
     const struct pt_limits *lim = &c->w->cfg->limits;
     size_t frame_len = h->body.len + PT_WS_MAX_HEADER;
     bool text;
 
     if ((long long)(pt_ws_queued_bytes(target) + frame_len) > lim->send_queue_bytes) {
-        pt_awserr_respond(c, PT_AWSERR_LIMIT_EXCEEDED, "Limit Exceeded: the connection's send "
+        pt_awserr_respond(h, PT_AWSERR_LIMIT_EXCEEDED, "Limit Exceeded: the connection's send "
                                                        "queue is full");
         return;
     }
     text = pt_utf8_feed(PT_UTF8_ACCEPT, (const uint8_t *)h->body.data, h->body.len) ==
            PT_UTF8_ACCEPT;
     pt_ws_send(target, h->body.data ? h->body.data : "", h->body.len, !text);
-    pt_http_respond(c, 200, &hdr, 1, NULL, NULL, 0);
+    pt_http_respond(h, 200, &hdr, 1, NULL, NULL, 0);
 }
 
-void pt_mgmt_handle(struct pt_conn *c, const struct pt_route_match *m)
+void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
 {
-    struct pt_http *h = c->http;
+    struct pt_conn *c = h->conn;
     const struct pt_slice *meth = &h->req.method;
     const char *id = m->rest + 13;
     struct pt_conn *target;
@@ -186,36 +186,36 @@ void pt_mgmt_handle(struct pt_conn *c, const struct pt_route_match *m)
     bool invalid;
     char msg[160];
 
-    if (m->api->management_auth == PT_MGMT_AWS_IAM && !authenticate(c))
+    if (m->api->management_auth == PT_MGMT_AWS_IAM && !authenticate(h))
         return;
     if (*id == '/')
         id++;
     if (strchr(id, '/') != NULL) {
-        pt_awserr_respond(c, PT_AWSERR_FORBIDDEN, NULL);
+        pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
         return;
     }
     target = pt_ws_find(c->w, id, strlen(id), &invalid);
     if (invalid) {
         snprintf(msg, sizeof(msg), "Invalid connectionId: %.100s", id);
-        pt_awserr_respond(c, PT_AWSERR_BAD_REQUEST, msg);
+        pt_awserr_respond(h, PT_AWSERR_BAD_REQUEST, msg);
         return;
     }
     if (target == NULL || strcmp(target->ws->api_name, m->api->name) != 0 ||
         strcmp(target->ws->stage_name, m->stage->name) != 0) {
         /* A connection of another API or stage does not exist as far as this one knows. */
-        pt_awserr_respond(c, PT_AWSERR_GONE, NULL);
+        pt_awserr_respond(h, PT_AWSERR_GONE, NULL);
         return;
     }
     if (meth->len == 4 && memcmp(meth->p, "POST", 4) == 0) {
-        post_to_connection(c, target);
+        post_to_connection(h, target);
     } else if (meth->len == 3 && memcmp(meth->p, "GET", 3) == 0) {
-        get_connection(c, target);
+        get_connection(h, target);
     } else if (meth->len == 6 && memcmp(meth->p, "DELETE", 6) == 0) {
         pt_ws_close(target, 1000, "Connection deleted");
         hdr.name = "x-amzn-RequestId";
         hdr.value = h->request_id;
-        pt_http_respond(c, 204, &hdr, 1, NULL, NULL, 0);
+        pt_http_respond(h, 204, &hdr, 1, NULL, NULL, 0);
     } else {
-        pt_awserr_respond(c, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
+        pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
     }
 }

@@ -3,11 +3,11 @@
 #ifndef PT_MGMT_H
 #define PT_MGMT_H
 
-struct pt_conn;
+struct pt_http;
 struct pt_route_match;
 
-/* Answers the current HTTP request of <c>, whose path matched <m> with a rest that starts
+/* Answers the HTTP request <h>, whose path matched <m> with a rest that starts
  * with "/@connections". */
-void pt_mgmt_handle(struct pt_conn *c, const struct pt_route_match *m);
+void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m);
 
 #endif

@@ -109,7 +109,7 @@ static void refuse(struct pt_conn *c, int status)
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", pt_http_status_text(status));
 
     c->http->keep_alive = false;
-    pt_http_respond(c, status, NULL, 0, "application/json", body, (size_t)n);
+    pt_http_respond(c->http, status, NULL, 0, "application/json", body, (size_t)n);
 }
 
 static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
@@ -152,7 +152,7 @@ static bool supported_version(struct pt_conn *c)
     if (ver != NULL && ver->len == 2 && memcmp(ver->p, "13", 2) == 0)
         return true;
     c->http->keep_alive = false;
-    pt_http_respond(c, 426, &hdr, 1, "application/json", body, sizeof(body) - 1);
+    pt_http_respond(c->http, 426, &hdr, 1, "application/json", body, sizeof(body) - 1);
     return false;
 }
 
