@@ -70,7 +70,15 @@ const GOOD = {
         $default: { integration: 'echo', routeResponse: true },
       },
     },
-    { name: 'other', protocolType: 'WEBSOCKET', basePath: '/v2', managementAuth: 'NONE', stages: { $default: {} }, integrations: {}, routes: {} },
+    {
+      name: 'other',
+      protocolType: 'WEBSOCKET',
+      basePath: '/v2',
+      managementAuth: 'NONE',
+      stages: { $default: {} },
+      integrations: { e: mock('$request.body') },
+      routes: { $default: { integration: 'e', routeResponse: true } },
+    },
   ],
 };
 
@@ -80,7 +88,11 @@ test('--check on a good config exits 0', T, async (t) => {
 });
 
 test('--check on a minimal config (only apis) exits 0', T, async (t) => {
-  const r = await check({ apis: [{ name: 'a', protocolType: 'WEBSOCKET', stages: { dev: {} }, integrations: {}, routes: {} }] }, t);
+  // (an API needs at least one route, as AWS needs one before it deploys a stage)
+  const r = await check(
+    { apis: [{ name: 'a', protocolType: 'WEBSOCKET', stages: { dev: {} }, integrations: { e: mock('x') }, routes: { $default: { integration: 'e' } } }] },
+    t,
+  );
   assert.equal(r.code, 0, r.output);
 });
 
@@ -224,12 +236,26 @@ const LATER = [
   ['apiKeys', { apiKeys: [{ id: 'k1', name: 'alice', value: 'at-least-20-characters-long', enabled: true }] }, 'apiKeys'],
   ['workers 2', { workers: 2 }, 'workers'],
   ['tls', { listen: [{ host: '127.0.0.1', port: 8443, tls: { certificate: 'server.pem', privateKey: 'server.key' } }] }, 'listen[0]'],
-  ['HTTP_PROXY integration', { api: { integrations: { backend: { type: 'HTTP_PROXY', uri: 'http://127.0.0.1:9000/events' } } } }, 'apis[0].integrations.backend'],
-  ['AWS_PROXY integration', { api: { integrations: { fn: { type: 'AWS_PROXY', uri: 'http://127.0.0.1:9001/2015-03-31/functions/f/invocations' } } } }, 'apis[0].integrations.fn'],
   ['CHANNEL integration', { api: { integrations: { rooms: { type: 'CHANNEL', action: 'publish', channel: '$request.body.room' } } } }, 'apis[0].integrations.rooms'],
   ['an authorizer', { api: { authorizers: { users: { type: 'JWT', identitySource: '$request.querystring.token', issuer: 'https://i.example', audience: ['chat'], jwks: 'jwks.json' } } } }, 'apis[0]'],
-  ['an HTTP API', { apis: [{ name: 'shop', protocolType: 'HTTP', basePath: '/shop', stages: { $default: {} }, integrations: {}, routes: {} }] }, 'apis[0]'],
 ];
+
+test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T, async (t) => {
+  const r = await check(
+    echoConfig({
+      apis: [{
+        name: 'shop', protocolType: 'HTTP', basePath: '/shop', stages: { $default: {} },
+        integrations: {
+          pets: { type: 'HTTP_PROXY', uri: 'http://127.0.0.1:9000/{proxy}' },
+          fn: { type: 'AWS_PROXY', uri: 'http://127.0.0.1:9001/2015-03-31/functions/f/invocations' },
+        },
+        routes: { 'GET /pets/{id}': { integration: 'fn' }, 'ANY /{proxy+}': { integration: 'pets' } },
+      }],
+    }),
+    t,
+  );
+  assert.equal(r.code, 0, r.output);
+});
 
 for (const [name, over, where] of LATER) {
   test(`--check: ${name} is refused as "not supported yet"`, T, async (t) => {
