@@ -125,6 +125,7 @@ static void check_request(const struct pt_http_routes *r, char **keys, size_t nk
     const void *v;
     size_t i, mlen;
 
+    memset(&best, 0, sizeof(best)); /* read only once best_key is set; this quiets gcc -O2 */
     for (i = 0; i < nkeys; i++) {
         if (strcmp(keys[i], "$default") == 0 || !ref_path_matches(keys[i], path, len, &cur))
             continue;
