@@ -1,6 +1,6 @@
 # Portico. `make` builds ./portico; `make test` runs unit, corpus replay and integration tests;
 # `make asan` does the same under AddressSanitizer and UndefinedBehaviorSanitizer.
-PKGS := hiredis libcjson openssl
+PKGS := hiredis libcjson openssl libnghttp2
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wwrite-strings -Wformat=2 -Wundef -Wvla \

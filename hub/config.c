@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "errors.h"
+#include "tls.h"
 #include "portico/buf.h"
 #include "portico/conf.h"
 #include "portico/xalloc.h"
@@ -64,10 +65,25 @@ static const struct pt_conf_field listen_fields[] = {
     {"host", PT_CONF_STR, LST(host)},
     {"port", PT_CONF_INT, LST(port), 0, 65535, -1},
     {"unixSocket", PT_CONF_STR, LST(unix_socket)},
-    {"tls", PT_CONF_LATER},
+    {"tls", PT_CONF_ANY},
     {NULL},
 };
 #undef LST
+
+struct tls_raw {
+    char *certificate;
+    char *private_key;
+    bool http2;
+};
+
+#define TLS(member) offsetof(struct tls_raw, member)
+static const struct pt_conf_field tls_fields[] = {
+    {"certificate", PT_CONF_STR, TLS(certificate), .required = true},
+    {"privateKey", PT_CONF_STR, TLS(private_key), .required = true},
+    {"http2", PT_CONF_BOOL, TLS(http2), .def = 1},
+    {NULL},
+};
+#undef TLS
 
 #define CRED(member) offsetof(struct pt_credential, member)
 static const struct pt_conf_field credential_fields[] = {
@@ -136,6 +152,34 @@ static char *resolve_path(const char *dir, const char *p)
 }
 
 /* ---- Listeners ---- */
+
+/* Loads the certificate and key once now, so that a bad pair is a config error with a path
+ * rather than a failure at start. */
+static void parse_tls(struct pt_config *c, struct pt_listen *l, const cJSON *obj,
+                      const char *path, struct pt_errors *errs)
+{
+    char kpath[PT_CONFIG_PATH_LEN], err[512];
+    struct tls_raw raw = {0};
+    SSL_CTX *ctx;
+
+    pt_conf_path_key(kpath, sizeof(kpath), path, "tls");
+    if (l->unix_socket != NULL) {
+        pt_errors_add(errs, kpath, "TLS is for TCP listeners");
+        return;
+    }
+    if (pt_conf_walk(obj, kpath, tls_fields, &raw, NULL, errs) > 0) {
+        pt_conf_release(tls_fields, &raw);
+        return;
+    }
+    l->tls_certificate = resolve_path(c->dir, raw.certificate);
+    l->tls_private_key = resolve_path(c->dir, raw.private_key);
+    l->http2 = raw.http2;
+    pt_conf_release(tls_fields, &raw);
+    ctx = pt_tls_ctx_new(l->tls_certificate, l->tls_private_key, l->http2, err, sizeof(err));
+    if (ctx == NULL)
+        pt_errors_add(errs, kpath, "%s", err);
+    pt_tls_ctx_free(ctx);
+}
 
 static void check_listener(struct pt_config *c, struct pt_listen *l, const cJSON *obj,
                            const char *path, struct pt_errors *errs)
@@ -214,6 +258,8 @@ static void parse_listen(struct pt_config *c, const cJSON *arr, struct pt_errors
         if (pt_conf_walk(item, ipath, listen_fields, &c->listens[i], NULL, errs) == 0 ||
             cJSON_IsObject(item))
             check_listener(c, &c->listens[i], item, ipath, errs);
+        if (cJSON_GetObjectItemCaseSensitive(item, "tls") != NULL)
+            parse_tls(c, &c->listens[i], cJSON_GetObjectItemCaseSensitive(item, "tls"), ipath, errs);
         for (j = 0; j < i; j++) {
             if (same_listener(&c->listens[j], &c->listens[i])) {
                 pt_errors_add(errs, ipath, "the same address as listen[%zu]", j);
@@ -345,6 +391,8 @@ static void config_free(struct pt_config *c)
     for (i = 0; i < c->nlistens; i++) {
         free(c->listens[i].host);
         free(c->listens[i].unix_socket);
+        free(c->listens[i].tls_certificate);
+        free(c->listens[i].tls_private_key);
     }
     free(c->listens);
     for (i = 0; i < c->ncredentials; i++) {

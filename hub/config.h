@@ -19,6 +19,9 @@ struct pt_listen {
     char *host;        /* owned; NULL for a unix socket */
     long long port;    /* 0 asks the kernel for a free port (logged at start) */
     char *unix_socket; /* owned; absolute path; NULL for TCP */
+    char *tls_certificate; /* owned, absolute; NULL: plain TCP */
+    char *tls_private_key; /* owned, absolute */
+    bool http2;            /* TLS listeners: offer HTTP/2 by ALPN (tls.http2, default true) */
 };
 
 struct pt_limits {

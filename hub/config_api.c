@@ -482,7 +482,7 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
         pt_conf_release(route_fields, &raw);
     }
     qsort(api->routes, api->nroutes, sizeof(*api->routes), cmp_route);
-    for (i = 1; i < api->nroutes; i++) {
+    for (i = 1; i < api->nroutes && api->protocol == PT_PROTO_WEBSOCKET; i++) {
         if (strcmp(api->routes[i].key, api->routes[i - 1].key) == 0) {
             pt_conf_path_key(rpath, sizeof(rpath), path, api->routes[i].key);
             pt_errors_add(errs, rpath, "duplicate key");

@@ -158,6 +158,10 @@ void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
     char method[16], *origin, *acrm;
     const char *path = m->rest[0] != '\0' ? m->rest : "/";
 
+    if (h->req.method.len >= sizeof(method)) {
+        respond_json(h, 400, "Bad Request", NULL, 0); /* no route has such a method */
+        return;
+    }
     snprintf(method, sizeof(method), "%.*s", (int)h->req.method.len, h->req.method.p);
     if (api->cors != NULL) {
         struct pt_kv hdrs[PT_CORS_MAX_HEADERS + 1];

@@ -27,6 +27,7 @@ struct pt_ws {
     char *api_name;   /* owned: to find the api again after a reload */
     char *stage_name; /* owned */
     char *user_agent; /* owned, may be NULL */
+    char *host;       /* owned: the handshake's Host, the events' domainName */
     char accept[29];  /* Sec-WebSocket-Accept, kept while $connect runs */
     long long connected_at_ms;
     long long last_active_ms; /* the last data message in either direction */

@@ -42,7 +42,9 @@ void pt_ws_fill_call(struct pt_conn *c, struct pt_callx *x)
     x->req.stage = ws->stage->name;
     x->req.stage_vars = ws->stage->vars;
     x->req.nstage_vars = ws->stage->nvars;
-    x->req.domain_name = "localhost";
+    /* AWS puts its own host name here; ours is the Host the client used, port included, so
+     * that a backend building its @connections endpoint from domainName reaches Portico. */
+    x->req.domain_name = ws->host != NULL ? ws->host : "localhost";
     x->user_agent = ws->user_agent ? pt_xstrdup(ws->user_agent) : NULL;
     x->req.user_agent = x->user_agent;
     x->req.connected_at_ms = ws->connected_at_ms;
@@ -185,6 +187,7 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     ws->api_name = pt_xstrdup(m->api->name);
     ws->stage_name = pt_xstrdup(m->stage->name);
     ws->user_agent = slice_dup(pt_http1_header(&h->req, "User-Agent"));
+    ws->host = slice_dup(pt_http1_header(&h->req, "Host"));
     ws->connected_at_ms = now_ms(w);
     pt_buf_init(&ws->msg);
     key = pt_http1_header(&h->req, "Sec-WebSocket-Key");
@@ -280,6 +283,7 @@ void pt_ws_cleanup(struct pt_conn *c)
     free(ws->api_name);
     free(ws->stage_name);
     free(ws->user_agent);
+    free(ws->host);
     free(ws->close_reason);
     free(ws);
     c->ws = NULL;

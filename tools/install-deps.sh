@@ -6,7 +6,7 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(build-essential pkg-config libev-dev libhiredis-dev libcjson-dev libssl-dev)
+pkgs=(build-essential pkg-config libev-dev libhiredis-dev libcjson-dev libssl-dev libnghttp2-dev)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(curl clang)
     # Debian's npm conflicts with a nodejs package that bundles npm (NodeSource): only add
