@@ -1,18 +1,18 @@
 /* AWS_PROXY: Lambda's Invoke API over HTTP (POST .../2015-03-31/functions/NAME/invocations),
  * as the Lambda runtime interface emulator and `sam local start-lambda` speak it. The event is
- * shaped exactly as AWS shapes the WebSocket proxy event (AWS-BEHAVIOUR 2.1); the result
- * {statusCode, headers, body, isBase64Encoded} is the answer. A function error
- * (X-Amz-Function-Error) or a malformed result is an integration error. */
+ * shaped exactly as AWS shapes it: the WebSocket proxy event here (AWS-BEHAVIOUR 2.1), the HTTP
+ * API payload 2.0 or 1.0 in lambda_http.c; the result {statusCode, headers, body,
+ * isBase64Encoded} is the answer. A function error (X-Amz-Function-Error) or a malformed result
+ * is an integration error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "errors.h"
+#include "lambda_http.h"
 #include "portico/backend.h"
 #include "portico/buf.h"
 #include "portico/conf.h"
@@ -25,15 +25,15 @@
 struct aws_proxy_conf {
     char *uri;
     struct pt_tmpl *uri_tmpl; /* owned */
-    int format;               /* payloadFormatVersion: 0 for "1.0", 1 for "2.0" */
+    int format; /* payloadFormatVersion: an enum pt_lambda_http_format, the index in formats */
 };
 
 static const char *const formats[] = {"1.0", "2.0", NULL};
 
 static const struct pt_conf_field fields[] = {
     {"uri", PT_CONF_STR, offsetof(struct aws_proxy_conf, uri), .required = true},
-    {"payloadFormatVersion", PT_CONF_ENUM, offsetof(struct aws_proxy_conf, format), .def = 1,
-     .enum_values = formats},
+    {"payloadFormatVersion", PT_CONF_ENUM, offsetof(struct aws_proxy_conf, format),
+     .def = PT_LAMBDA_HTTP_V2, .enum_values = formats},
     {NULL},
 };
 
@@ -43,7 +43,8 @@ static const char *const ignored[] = {"type", "timeoutMs", NULL};
 struct invocation {
     cJSON *result;
     struct pt_kv headers[MAX_RESULT_HEADERS];
-    unsigned char *decoded; /* a base64 body, decoded */
+    unsigned char *decoded;            /* a base64 body, decoded */
+    struct pt_lambda_http_result http; /* the result on HTTP routes */
 };
 
 static int aws_proxy_configure(struct pt_integration *in, const cJSON *obj, const char *path,
@@ -90,16 +91,6 @@ static const char *event_type(enum pt_event_type t)
     return t == PT_EVENT_CONNECT ? "CONNECT" : t == PT_EVENT_DISCONNECT ? "DISCONNECT" : "MESSAGE";
 }
 
-/* "20/Jan/2024:11:55:08 +0000" */
-static void clf_time(char *out, size_t n, long long ms)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-
-    gmtime_r(&s, &tm);
-    strftime(out, n, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-}
-
 /* Adds {name: value} (the last value wins) and {name: [values...]} maps for <kv>. */
 static void add_maps(cJSON *ev, const char *single, const char *multi, const struct pt_kv *kv,
                      size_t n)
@@ -119,12 +110,19 @@ static void add_maps(cJSON *ev, const char *single, const char *multi, const str
     }
 }
 
-static char *base64(const char *p, size_t n)
+/* The handshake headers, as AWS passes them to a $connect integration: without the hop-by-hop
+ * Connection and Upgrade headers (AWS-BEHAVIOUR 2.1). */
+static void add_handshake_headers(cJSON *ev, const struct pt_request *r)
 {
-    char *out = pt_xmalloc(4 * ((n + 2) / 3) + 1);
+    struct pt_kv *kv = pt_xcalloc(r->nheaders + 1, sizeof(*kv));
+    size_t i, n = 0;
 
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, (int)n);
-    return out;
+    for (i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, "Connection") != 0 &&
+            strcasecmp(r->headers[i].name, "Upgrade") != 0)
+            kv[n++] = r->headers[i];
+    add_maps(ev, "headers", "multiValueHeaders", kv, n);
+    free(kv);
 }
 
 static cJSON *websocket_event(const struct pt_request *r)
@@ -138,7 +136,7 @@ static cJSON *websocket_event(const struct pt_request *r)
         cJSON_AddStringToObject(ctx, "messageId", r->message_id);
     cJSON_AddStringToObject(ctx, "eventType", event_type(r->type));
     cJSON_AddStringToObject(ctx, "extendedRequestId", r->request_id);
-    clf_time(when, sizeof(when), r->request_time_ms);
+    pt_lambda_http_clf_time(when, sizeof(when), r->request_time_ms);
     cJSON_AddStringToObject(ctx, "requestTime", when);
     cJSON_AddStringToObject(ctx, "messageDirection", "IN");
     cJSON_AddStringToObject(ctx, "stage", r->stage);
@@ -157,7 +155,7 @@ static cJSON *websocket_event(const struct pt_request *r)
         cJSON_AddStringToObject(ctx, "disconnectReason", r->disconnect_reason);
     }
     if (r->type == PT_EVENT_CONNECT) {
-        add_maps(ev, "headers", "multiValueHeaders", r->headers, r->nheaders);
+        add_handshake_headers(ev, r);
         if (r->nquery_params > 0)
             add_maps(ev, "queryStringParameters", "multiValueQueryStringParameters",
                      r->query_params, r->nquery_params);
@@ -172,7 +170,7 @@ static cJSON *websocket_event(const struct pt_request *r)
     }
     if (r->type == PT_EVENT_MESSAGE) {
         if (r->body_binary) {
-            char *b64 = base64(r->body, r->body_len);
+            char *b64 = pt_lambda_http_base64(r->body, r->body_len);
 
             cJSON_AddStringToObject(ev, "body", b64);
             free(b64);
@@ -225,21 +223,11 @@ static int read_result(struct invocation *inv, const struct pt_upstream_response
             return PT_EUPSTREAM;
         b64 = cJSON_GetObjectItemCaseSensitive(inv->result, "isBase64Encoded");
         if (cJSON_IsTrue(b64)) {
-            size_t len = strlen(body->valuestring);
-            int out;
-
-            inv->decoded = pt_xmalloc(len / 4 * 3 + 3);
-            out = EVP_DecodeBlock(inv->decoded, (const unsigned char *)body->valuestring,
-                                  (int)len);
-            if (out < 0)
+            inv->decoded = pt_lambda_http_unbase64(body->valuestring, strlen(body->valuestring),
+                                                   &res->body_len);
+            if (inv->decoded == NULL)
                 return PT_EUPSTREAM;
-            /* EVP_DecodeBlock counts the padding as bytes. */
-            while (len > 0 && body->valuestring[len - 1] == '=' && out > 0) {
-                len--;
-                out--;
-            }
             res->body = (const char *)inv->decoded;
-            res->body_len = (size_t)out;
             res->body_binary = true;
         } else {
             res->body = body->valuestring;
@@ -257,8 +245,33 @@ static void free_invocation(struct pt_call *call)
         return;
     cJSON_Delete(inv->result);
     free(inv->decoded);
+    pt_lambda_http_result_cleanup(&inv->http);
     free(inv);
     call->backend_data = NULL;
+}
+
+/* On HTTP routes AWS answers 500 for every failure of the function: an error it raised
+ * (X-Amz-Function-Error), a result of the wrong shape, an Invoke API that refused the call (no
+ * such function, throttled) or a result over the size limit. These are PT_EPROTO, which the hub
+ * answers with 500 {"message":"Internal Server Error"}. An Invoke endpoint that cannot be reached
+ * at all stays PT_EUPSTREAM (502 Bad Gateway): the gateway, not the function, failed. */
+static int read_http_result(struct pt_call *call, int err, const struct pt_upstream_response *up,
+                            struct pt_result *res)
+{
+    const struct aws_proxy_conf *ac = call->integration->conf;
+    struct invocation *inv = call->backend_data;
+    size_t i;
+
+    if (err == PT_ETOOBIG)
+        return PT_EPROTO;
+    if (err != 0)
+        return err;
+    for (i = 0; i < up->nheaders; i++)
+        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
+            return PT_EPROTO;
+    if (up->status != 200)
+        return PT_EPROTO;
+    return pt_lambda_http_read(&inv->http, ac->format, up->body, up->body_len, res);
 }
 
 static void on_response(struct pt_call *call, int err, const struct pt_upstream_response *up)
@@ -266,7 +279,10 @@ static void on_response(struct pt_call *call, int err, const struct pt_upstream_
     struct invocation *inv = call->backend_data;
     struct pt_result res = {0};
 
-    res.err = err != 0 ? err : read_result(inv, up, &res);
+    if (call->req->type == PT_EVENT_HTTP)
+        res.err = read_http_result(call, err, up, &res);
+    else
+        res.err = err != 0 ? err : read_result(inv, up, &res);
     if (res.err != 0)
         res = (struct pt_result){.err = res.err};
     pt_call_done(call, &res);
@@ -279,7 +295,8 @@ static void aws_proxy_invoke(struct pt_call *call)
     struct pt_upstream_request req = {.method = "POST"};
     struct pt_kv headers[1] = {{"Content-Type", "application/json"}};
     struct pt_buf url;
-    cJSON *ev = websocket_event(call->req);
+    cJSON *ev = call->req->type == PT_EVENT_HTTP ? pt_lambda_http_event(call->req, ac->format)
+                                                 : websocket_event(call->req);
     char *body = cJSON_PrintUnformatted(ev);
 
     call->backend_data = pt_xcalloc(1, sizeof(struct invocation));
