@@ -95,6 +95,64 @@ test('a non-string value is stringified: {"action":5} goes to route "5"', T, asy
   ws.close();
 });
 
+test('a mixed expression ${request.body.a}-${request.body.b} selects route "x-y"', T, async (t) => {
+  const p = await startFor(
+    t,
+    echoConfig({
+      api: {
+        routeSelectionExpression: '${request.body.a}-${request.body.b}',
+        integrations: { xy: mock('route x-y', 200) },
+        routes: { 'x-y': { integration: 'xy', routeResponse: true } },
+      },
+    }),
+  );
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  ws.send(JSON.stringify({ a: 'x', b: 'y' }));
+  assert.equal(await nextText(ws), 'route x-y');
+  // a missing part resolves to "" ("x-"), which names no route
+  const partial = JSON.stringify({ a: 'x' });
+  ws.send(partial);
+  assert.equal(await nextText(ws), partial);
+  ws.close();
+});
+
+test('a message naming a $-route ($connect, $disconnect) is not routed there', T, async (t) => {
+  const p = await startFor(
+    t,
+    echoConfig({
+      api: {
+        integrations: { hook: mock('lifecycle hook ran', 200) },
+        routes: { $connect: { integration: 'hook' }, $disconnect: { integration: 'hook' } },
+      },
+    }),
+  );
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  // (routed to the one-way $connect or $disconnect, a message would get no answer at all)
+  for (const action of ['$connect', '$disconnect', '$default']) {
+    const msg = JSON.stringify({ action });
+    ws.send(msg);
+    const answer = await nextText(ws).catch((e) => `(${e.message})`);
+    assert.equal(answer, msg, `{"action":"${action}"} should go to $default`);
+  }
+  ws.close();
+});
+
+test('MOCK templates render numbers and booleans as their text and missing paths as ""', T, async (t) => {
+  const p = await startFor(
+    t,
+    echoConfig({
+      api: {
+        integrations: { tmpl: mock('n=$request.body.n b=$request.body.b m=[$request.body.missing] s=$stageVariables.nope.', 200) },
+        routes: { tmpl: { integration: 'tmpl', routeResponse: true } },
+      },
+    }),
+  );
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  ws.send(JSON.stringify({ action: 'tmpl', n: 42, b: true }));
+  assert.equal(await nextText(ws), 'n=42 b=true m=[] s=.');
+  ws.close();
+});
+
 test('a text message that is not JSON goes to $default', T, async (t) => {
   const p = await startFor(
     t,

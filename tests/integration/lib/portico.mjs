@@ -541,15 +541,30 @@ export async function waitFor(fn, { timeoutMs = 3000, intervalMs = 25, what = 'c
  * maxAttempts defaults to 1: the SDK would otherwise retry 429/5xx and hide what the server did.
  */
 export function mgmtClient(port, stagePath, opts = {}) {
-  return new ApiGatewayManagementApiClient({
+  const client = new ApiGatewayManagementApiClient({
     endpoint: `http://127.0.0.1:${port}${stagePath}`,
     region: opts.region ?? 'us-east-1',
     credentials: opts.credentials ?? { accessKeyId: AKID, secretAccessKey: SECRET },
     maxAttempts: opts.maxAttempts ?? 1,
   });
+  // An SDK error's message alone is often just "UnknownError"; a failing test should say which
+  // exception and status it got. sdkError() gives the original message back.
+  const send = client.send.bind(client);
+  client.send = async (...args) => {
+    try {
+      return await send(...args);
+    } catch (e) {
+      if (e && typeof e === 'object' && e.sdkMessage === undefined) {
+        e.sdkMessage = e.message;
+        e.message = `${e.name} (HTTP ${e.$metadata?.httpStatusCode}): ${e.message}`;
+      }
+      throw e;
+    }
+  };
+  return client;
 }
 
-/** Runs an SDK command that must fail; returns the error. */
+/** Runs an SDK command that must fail; returns the error (with the SDK's own message). */
 export async function sdkError(client, command) {
   try {
     const out = await client.send(command);
@@ -558,6 +573,7 @@ export async function sdkError(client, command) {
     throw err;
   } catch (e) {
     if (e.unexpectedSuccess) throw e;
+    if (e.sdkMessage !== undefined) e.message = e.sdkMessage;
     return e;
   }
 }
