@@ -13,9 +13,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "h2.h"
 #include "http.h"
 #include "msg.h"
 #include "portico/xalloc.h"
+#include "tls.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -24,7 +26,7 @@
 
 static void on_io(struct ev_loop *loop, ev_io *io, int revents);
 
-void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen)
+void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen, SSL_CTX *tls)
 {
     struct pt_conn *c = pt_xcalloc(1, sizeof(*c));
     const struct sockaddr *addr = sa;
@@ -45,6 +47,15 @@ void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen)
         c->unix_peer = 1;
     }
     (void)salen;
+    if (tls != NULL) {
+        c->ssl = pt_tls_new(tls, fd);
+        if (c->ssl == NULL) {
+            close(fd);
+            free(c);
+            return;
+        }
+        c->handshaking = 1;
+    }
     c->next = w->conns;
     if (w->conns != NULL)
         w->conns->prev = c;
@@ -72,7 +83,7 @@ static void update_events(struct pt_conn *c)
 
     if (!c->read_stopped)
         ev |= EV_READ;
-    if (c->write_armed)
+    if (c->write_armed || c->tls_want_write)
         ev |= EV_WRITE;
     if ((c->io.events & (EV_READ | EV_WRITE)) == ev)
         return;
@@ -177,12 +188,45 @@ static void outq_free(struct pt_conn *c)
  * not destroy what we just sent (nginx's lingering close). */
 static void start_lingering(struct pt_conn *c)
 {
+    if (c->ssl != NULL)
+        pt_tls_shutdown(c->ssl);
     c->lingering = 1;
     c->close_after_flush = 0;
     shutdown(c->fd, SHUT_WR);
     c->read_stopped = 0;
     c->write_armed = 0;
     update_events(c);
+}
+
+/* TLS has no writev: gather up to one record's worth from the queue and write that. Returns
+ * the bytes written, 0 when the socket is full, or -1 on a broken connection. */
+static ssize_t write_tls(struct pt_conn *c)
+{
+    uint8_t buf[16384];
+    struct pt_outq *q;
+    size_t n = 0, off = c->out_off, take;
+    const uint8_t *p;
+    ssize_t rc;
+
+    q = c->out_head;
+    if (q->msg->len - off >= sizeof(buf)) {
+        p = q->msg->data + off; /* a big message is written from where it lies */
+        n = q->msg->len - off;
+    } else {
+        for (; q != NULL && n < sizeof(buf); q = q->next, off = 0) {
+            take = q->msg->len - off;
+            if (take > sizeof(buf) - n)
+                take = sizeof(buf) - n;
+            memcpy(buf + n, q->msg->data + off, take);
+            n += take;
+        }
+        p = buf;
+    }
+    rc = pt_tls_write(c->ssl, p, n);
+    c->tls_want_write = 0;
+    if (rc == PT_TLS_AGAIN_READ || rc == PT_TLS_AGAIN_WRITE)
+        return 0;
+    return rc < 0 ? -1 : rc;
 }
 
 /* Returns -1 when the connection had to be destroyed. */
@@ -201,6 +245,16 @@ static int write_queue(struct pt_conn *c)
             iov[cnt].iov_base = q->msg->data + off;
             iov[cnt].iov_len = q->msg->len - off;
         }
+        if (c->ssl != NULL) {
+            n = write_tls(c);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                pt_conn_destroy(c);
+                return -1;
+            }
+            goto advance;
+        }
         n = writev(c->fd, iov, cnt);
         if (n < 0) {
             if (errno == EINTR)
@@ -210,6 +264,7 @@ static int write_queue(struct pt_conn *c)
             pt_conn_destroy(c);
             return -1;
         }
+    advance:
         c->out_bytes -= (size_t)n;
         while (n > 0 && c->out_head != NULL) {
             q = c->out_head;
@@ -274,6 +329,8 @@ long pt_conn_process(struct pt_conn *c, uint8_t *p, size_t n)
         return pt_http_process(c, p, n);
     case PT_CONN_WS:
         return pt_ws_process(c, p, n);
+    case PT_CONN_H2:
+        return pt_h2_process(c, p, n);
     case PT_CONN_CLOSING:
         return (long)n; /* nothing more is wanted from this peer */
     default:
@@ -328,6 +385,49 @@ static uint8_t *take_input(struct pt_conn *c, size_t *len, size_t *cap)
     return buf;
 }
 
+/* One read, plain or TLS: the byte count, 0 at the end, -1 for "no more now" (with
+ * tls_want_write set when TLS needs the socket writable), -2 on errors. */
+static ssize_t conn_read(struct pt_conn *c, void *buf, size_t len)
+{
+    ssize_t n;
+
+    if (c->ssl != NULL) {
+        n = pt_tls_read(c->ssl, buf, len);
+        if (n == PT_TLS_AGAIN_WRITE)
+            c->tls_want_write = 1;
+        if (n == PT_TLS_AGAIN_READ || n == PT_TLS_AGAIN_WRITE)
+            return -1;
+        return n == PT_TLS_ERROR ? -2 : n;
+    }
+    for (;;) {
+        n = read(c->fd, buf, len);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+    }
+}
+
+/* Advances a TLS handshake; returns false when the connection is gone or must wait. */
+static bool finish_handshake(struct pt_conn *c)
+{
+    int rc = pt_tls_handshake(c->ssl);
+
+    c->tls_want_write = rc == PT_TLS_AGAIN_WRITE;
+    update_events(c);
+    if (rc == PT_TLS_AGAIN_READ || rc == PT_TLS_AGAIN_WRITE)
+        return false;
+    if (rc != 0) {
+        pt_conn_destroy(c);
+        return false;
+    }
+    c->handshaking = 0;
+    if (pt_tls_is_h2(c->ssl))
+        pt_h2_start(c);
+    return true;
+}
+
 static void on_readable(struct pt_conn *c)
 {
     struct pt_worker *w = c->w;
@@ -335,6 +435,9 @@ static void on_readable(struct pt_conn *c)
     size_t len, cap;
     uint8_t *buf;
     int i;
+
+    if (c->handshaking && !finish_handshake(c))
+        return;
 
     if (c->reprocess) {
         c->reprocess = 0;
@@ -351,15 +454,16 @@ static void on_readable(struct pt_conn *c)
                 c->in_cap = c->in_len + 65536;
                 c->in = pt_xrealloc(c->in, c->in_cap);
             }
-            n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+            n = conn_read(c, c->in + c->in_len, c->in_cap - c->in_len);
         } else {
-            n = read(c->fd, w->rbuf, w->rbuf_len);
+            n = conn_read(c, w->rbuf, w->rbuf_len);
+        }
+        if (n == -1) {
+            if (c->tls_want_write)
+                update_events(c);
+            return;
         }
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
             c->peer_closed = 1;
             pt_conn_destroy(c);
             return;
@@ -383,8 +487,9 @@ static void on_readable(struct pt_conn *c)
             if (consume(c, w->rbuf, (size_t)n, 0) < 0)
                 return;
         }
-        if ((size_t)n < w->rbuf_len)
-            return; /* drained the socket; epoll tells us when there is more */
+        if ((size_t)n < w->rbuf_len && c->ssl == NULL)
+            return; /* drained the socket; epoll tells us when there is more (TLS may still
+                     * hold decrypted bytes, so TLS reads until it says "again") */
     }
 }
 
@@ -392,6 +497,11 @@ static void on_io(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct pt_conn *c = (struct pt_conn *)io;
 
+    if ((revents & EV_WRITE) && (c->handshaking || (c->tls_want_write && !c->write_armed))) {
+        c->tls_want_write = 0;
+        on_readable(c); /* TLS needed to write to go on reading */
+        return;
+    }
     if (revents & EV_WRITE) {
         pt_conn_flush(c);
         return; /* a destroyed c must not be touched; a read event comes again */
@@ -404,12 +514,15 @@ void pt_conn_destroy(struct pt_conn *c)
 {
     struct pt_worker *w = c->w;
 
+    if (c->h2 != NULL)
+        pt_h2_cleanup(c);
     if (c->http != NULL)
         pt_http_cleanup(c);
     if (c->ws != NULL)
         pt_ws_cleanup(c);
     flush_list_remove(c);
     ev_io_stop(w->loop, &c->io);
+    pt_tls_free(c->ssl);
     close(c->fd);
     outq_free(c);
     free(c->in);

@@ -15,6 +15,9 @@ struct pt_worker;
 struct pt_msg;
 struct pt_http;
 struct pt_ws;
+struct pt_h2;
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
 
 enum pt_conn_state {
     PT_CONN_HTTP,       /* reading HTTP requests */
@@ -22,6 +25,7 @@ enum pt_conn_state {
     PT_CONN_WS_PENDING, /* upgrade received, $connect running: no 101 yet */
     PT_CONN_WS,         /* WebSocket open */
     PT_CONN_CLOSING,    /* writing what is queued, then closing */
+    PT_CONN_H2,         /* HTTP/2 (TLS with ALPN h2): requests are streams */
 };
 
 struct pt_outq {
@@ -44,6 +48,8 @@ struct pt_conn {
     unsigned unix_peer : 1;
     unsigned lingering : 1; /* our side is shut down; reading until EOF, then closing */
     unsigned reprocess : 1; /* leftover input to process before the next read */
+    unsigned handshaking : 1; /* TLS handshake in progress */
+    unsigned tls_want_write : 1; /* the TLS layer needs writability to make progress */
 
     uint8_t *in; /* owned: unparsed bytes kept between reads, NULL when none */
     uint32_t in_len, in_cap;
@@ -57,12 +63,15 @@ struct pt_conn {
     uint8_t peer_addr[16];
     uint8_t peer_family; /* AF_INET, AF_INET6, or AF_UNIX */
 
+    SSL *ssl;             /* owned: the TLS session, NULL on plain connections */
+    struct pt_h2 *h2;     /* owned: the HTTP/2 session, when ALPN chose h2 */
     struct pt_http *http; /* owned: the request being read or served, or NULL */
     struct pt_ws *ws;     /* owned: WebSocket state once upgraded, or NULL */
 };
 
-/* Adopts the accepted socket <fd> on worker <w>. */
-void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen);
+/* Adopts the accepted socket <fd> on worker <w>; <tls> (borrowed) is the listener's TLS context
+ * or NULL. */
+void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen, SSL_CTX *tls);
 
 /* Queues <m> (takes a reference) and arranges one flush this loop turn. Never writes at once,
  * so callers may queue several messages and they leave in one writev. */

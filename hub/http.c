@@ -10,6 +10,7 @@
 
 #include "awserr.h"
 #include "call.h"
+#include "h2.h"
 #include "http_api.h"
 #include "config.h"
 #include "conn.h"
@@ -113,6 +114,11 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
 {
     struct pt_conn *c = h->conn;
     bool keep = h->keep_alive && !h->in_body && !c->w->draining;
+
+    if (h->stream_id != 0) {
+        pt_h2_respond(h, status, headers, nheaders, content_type, body, len);
+        return;
+    }
     bool head = h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
     struct pt_buf b;
     struct pt_msg *m;
@@ -139,7 +145,9 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
     pt_buf_cleanup(&b);
     pt_conn_send(c, m);
     pt_msg_unref(m);
-    pt_http_cleanup(c);
+    if (c->http == h)
+        c->http = NULL;
+    pt_http_free(h);
     if (keep) {
         c->state = PT_CONN_HTTP;
         pt_conn_resume_read(c);
@@ -167,101 +175,120 @@ static void respond_message(struct pt_http *h, int status, const char *message)
 
 /* Called when the head is complete: decides where the request goes and how much body it may
  * carry. Returns false when it already answered. */
-static bool route_head(struct pt_conn *c, struct pt_route_match *m, bool *mgmt)
+bool pt_http_route_head(struct pt_http *h)
 {
-    struct pt_http *h = c->http;
-    const struct pt_limits *lim = &c->w->cfg->limits;
-    long long limit = lim->request_body_bytes;
+    const struct pt_config *cfg = h->conn->w->cfg;
+    struct pt_route_match m;
+    long long limit = cfg->limits.request_body_bytes;
 
-    *mgmt = false;
-    if (pt_router_match(c->w->cfg, h->path, m) == 0 && m->api->protocol == PT_PROTO_WEBSOCKET &&
-        is_mgmt_path(m->rest)) {
-        *mgmt = true;
-        limit = lim->message_bytes;
-    }
+    if (pt_router_match(cfg, h->path, &m) == 0 && m.api->protocol == PT_PROTO_WEBSOCKET &&
+        is_mgmt_path(m.rest))
+        limit = cfg->limits.message_bytes;
     h->body_limit = limit;
     if (h->req.content_length > limit) {
         h->in_body = true; /* the body stays unread: the connection must close */
-        if (*mgmt)
-            pt_awserr_respond(c->http, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
-        else
-            respond_message(c->http, 413, "Request Entity Too Large");
+        pt_http_too_large(h);
         return false;
     }
     return true;
 }
 
-static void dispatch(struct pt_conn *c)
+void pt_http_too_large(struct pt_http *h)
 {
-    struct pt_http *h = c->http;
+    if (h->body_limit == h->conn->w->cfg->limits.message_bytes)
+        pt_awserr_respond(h, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
+    else
+        respond_message(h, 413, "Request Entity Too Large");
+}
+
+void pt_http_dispatch(struct pt_http *h)
+{
+    struct pt_conn *c = h->conn;
     struct pt_route_match m;
 
     if (pt_router_match(c->w->cfg, h->path, &m) != 0) {
         if (strstr(h->path, "/@connections") != NULL)
-            pt_awserr_respond(c->http, PT_AWSERR_FORBIDDEN, NULL);
+            pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
         else
-            respond_message(c->http, 404, "Not Found");
+            respond_message(h, 404, "Not Found");
         return;
     }
     if (m.api->protocol == PT_PROTO_WEBSOCKET) {
         if (is_mgmt_path(m.rest)) {
-            pt_mgmt_handle(c->http, &m);
+            pt_mgmt_handle(h, &m);
             return;
         }
         if (m.rest[0] == '\0' || strcmp(m.rest, "/") == 0) {
-            if (h->req.upgrade_websocket)
+            if (h->req.upgrade_websocket && h->stream_id == 0)
                 pt_ws_upgrade(c, &m);
             else
-                respond_message(c->http, 426, "Upgrade Required");
+                respond_message(h, 426, "Upgrade Required");
             return;
         }
     }
     if (m.api->protocol == PT_PROTO_HTTP) {
-        pt_http_api_handle(c->http, &m);
+        pt_http_api_handle(h, &m);
         return;
     }
-    respond_message(c->http, 404, "Not Found");
+    respond_message(h, 404, "Not Found");
 }
 
 /* ---- Reading ---- */
 
-static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
+struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *head, size_t len)
 {
-    struct pt_http1_req tmp;
-    struct pt_http *h;
-    int len = pt_http1_parse_request((const char *)p, n, HEAD_MAX_BYTES, &tmp);
+    struct pt_http *h = pt_xcalloc(1, sizeof(*h));
     int dlen;
 
-    if (len == 0)
-        return 0;
-    h = pt_xcalloc(1, sizeof(*h));
     h->conn = c;
-    c->http = h;
+    h->stream_id = stream_id;
+    if (stream_id == 0)
+        c->http = h; /* HTTP/1.1: the connection's current request */
     pt_connid_request_id(h->request_id);
-    if (len < 0) {
-        h->in_body = true;
-        if (len == PT_ETOOBIG)
-            respond_message(c->http, 431, "Request Header Fields Too Large");
-        else
-            respond_message(c->http, 400, "Bad Request");
-        return (long)n;
-    }
-    h->head = pt_xmalloc((size_t)len + 1);
-    memcpy(h->head, p, (size_t)len);
+    pt_buf_init(&h->body);
+    h->head = pt_xmalloc(len + 1);
+    memcpy(h->head, head, len);
     h->head[len] = '\0';
-    pt_http1_parse_request(h->head, (size_t)len, (size_t)len + 1, &h->req);
+    if (pt_http1_parse_request(h->head, len, len + 1, &h->req) <= 0) {
+        h->in_body = true;
+        respond_message(h, 400, "Bad Request");
+        return NULL;
+    }
     h->keep_alive = h->req.keep_alive;
     h->path = pt_xmalloc(h->req.path.len + 1);
     dlen = pt_http1_percent_decode(h->req.path.p, h->req.path.len, h->path, false);
     if (dlen < 0 || memchr(h->path, '\0', (size_t)dlen) != NULL) {
         h->in_body = true;
-        respond_message(c->http, 400, "Bad Request");
-        return (long)n;
+        respond_message(h, 400, "Bad Request");
+        return NULL;
     }
-    pt_buf_init(&h->body);
     h->body_left = h->req.content_length > 0 ? h->req.content_length : 0;
     h->in_body = h->body_left > 0 || h->req.chunked;
+    return h;
+}
+
+static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
+{
+    struct pt_http1_req tmp;
+    int len = pt_http1_parse_request((const char *)p, n, HEAD_MAX_BYTES, &tmp);
+
+    if (len == 0)
+        return 0;
     c->state = PT_CONN_HTTP_BUSY;
+    if (len < 0) {
+        struct pt_http *h = pt_xcalloc(1, sizeof(*h));
+
+        h->conn = c;
+        c->http = h;
+        pt_connid_request_id(h->request_id);
+        pt_buf_init(&h->body);
+        h->in_body = true; /* the connection closes after the answer */
+        respond_message(h, len == PT_ETOOBIG ? 431 : 400,
+                        len == PT_ETOOBIG ? "Request Header Fields Too Large" : "Bad Request");
+        return (long)n;
+    }
+    if (pt_http_begin(c, 0, (const char *)p, (size_t)len) == NULL)
+        return (long)n;
     return len;
 }
 
@@ -289,6 +316,8 @@ static void send_continue(struct pt_conn *c)
 static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
 {
     struct pt_http *h = c->http;
+
+    (void)h;
     size_t take, used;
     int rc;
 
@@ -303,14 +332,11 @@ static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
     take = n;
     rc = pt_http1_chunked_decode(&h->chunked, (char *)p, &take, &used);
     if (rc < 0) {
-        respond_message(c->http, 400, "Bad Request");
+        respond_message(h, 400, "Bad Request");
         return -1;
     }
     if ((long long)(h->body.len + take) > h->body_limit) {
-        if (h->body_limit == c->w->cfg->limits.message_bytes)
-            pt_awserr_respond(c->http, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
-        else
-            respond_message(c->http, 413, "Request Entity Too Large");
+        pt_http_too_large(h);
         return -1;
     }
     pt_buf_append(&h->body, p, take);
@@ -323,9 +349,8 @@ static long read_body(struct pt_conn *c, uint8_t *p, size_t n, bool *done)
 
 long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n)
 {
-    struct pt_route_match m;
     size_t off = 0;
-    bool mgmt, done;
+    bool done;
     long used;
 
     while (off < n && c->state == PT_CONN_HTTP) {
@@ -336,10 +361,10 @@ long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n)
             off += (size_t)used;
             if (c->http == NULL || c->state != PT_CONN_HTTP_BUSY)
                 continue; /* answered already (a malformed head) */
-            if (!route_head(c, &m, &mgmt))
+            if (!pt_http_route_head(c->http))
                 break;
             if (!c->http->in_body) {
-                dispatch(c);
+                pt_http_dispatch(c->http);
                 continue;
             }
             if (expects_continue(&c->http->req) && off == n)
@@ -354,7 +379,7 @@ long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n)
             break;
         c->http->in_body = false;
         c->state = PT_CONN_HTTP_BUSY;
-        dispatch(c);
+        pt_http_dispatch(c->http);
     }
     return (long)off;
 }

@@ -32,6 +32,21 @@ struct pt_http {
     struct pt_callx *call; /* the integration call serving this request, or NULL */
 };
 
+/* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are
+ * rewritten into one). For stream 0 it becomes c->http. Returns NULL when the head was bad:
+ * it has then been answered with 400 already. */
+struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *head, size_t len);
+
+/* Checks the declared body size against the limit for its destination; answers 413 and
+ * returns false when it is over. Sets h->body_limit. */
+bool pt_http_route_head(struct pt_http *h);
+
+/* Answers 413 in the destination's style (PayloadTooLargeException for @connections). */
+void pt_http_too_large(struct pt_http *h);
+
+/* Sends a complete request (head and body) to where it goes. */
+void pt_http_dispatch(struct pt_http *h);
+
 /* Reads requests from <p> (n bytes). Returns the bytes consumed or -1 to close. */
 long pt_http_process(struct pt_conn *c, uint8_t *p, size_t n);
 

@@ -12,10 +12,10 @@
 
 struct cJSON;
 
-#define PT_JWT_MAX_TOKEN_BYTES  16384 /* a longer token is MALFORMED, before any allocation */
-#define PT_JWT_MAX_DEPTH        16    /* nesting of objects/arrays in the header and the claims */
-#define PT_JWT_LEEWAY_S         60    /* SPEC section 6: exp, nbf and iat tolerance */
-#define PT_JWT_MIN_SECRET_BYTES 32    /* RFC 7518 section 3.2: an HS256 key of >= 256 bits */
+#define PT_JWT_MAX_TOKEN_BYTES  16384  /* a longer token is MALFORMED, before any allocation */
+#define PT_JWT_MAX_DEPTH        16     /* nesting of objects/arrays in the header and the claims */
+#define PT_JWT_LEEWAY_S         60     /* SPEC section 6: exp, nbf and iat tolerance */
+#define PT_JWT_MIN_SECRET_BYTES 32     /* RFC 7518 section 3.2: an HS256 key of >= 256 bits */
 #define PT_JWKS_MAX_BYTES       150000 /* AWS's JWKS response limit; larger is PT_ETOOBIG */
 #define PT_JWKS_MAX_DEPTH       16
 #define PT_JWKS_MAX_KEYS        64  /* usable keys per set; more is PT_EINVAL */

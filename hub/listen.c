@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
+#include "tls.h"
 #include "worker.h"
 
 #define ACCEPTS_PER_EVENT 64
@@ -30,6 +31,7 @@ struct pt_listener {
     struct pt_worker *w;
     int fd;
     char *unix_path; /* owned: removed at close */
+    SSL_CTX *tls;    /* owned: TLS listeners only */
 };
 
 static int open_tcp(const struct pt_listen *l)
@@ -96,7 +98,8 @@ static void log_bound(int fd, const struct pt_listen *l)
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
         port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                               : ((struct sockaddr_in *)&ss)->sin_port);
-    pt_log(PT_LOG_INFO, "listen", "listening on %s:%d", l->host, port);
+    pt_log(PT_LOG_INFO, "listen", "listening on %s:%d%s", l->host, port,
+           l->tls_certificate != NULL ? (l->http2 ? " (TLS, h2)" : " (TLS)") : "");
 }
 
 struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
@@ -114,6 +117,17 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
         }
         if (l->unix_socket != NULL)
             ls[i].unix_path = pt_xstrdup(l->unix_socket);
+        if (l->tls_certificate != NULL) {
+            char err[512];
+
+            ls[i].tls = pt_tls_ctx_new(l->tls_certificate, l->tls_private_key, l->http2, err,
+                                       sizeof(err));
+            if (ls[i].tls == NULL) {
+                pt_log(PT_LOG_ERR, "listen", "%s", err);
+                pt_listen_close(ls, i + 1, NULL);
+                return NULL;
+            }
+        }
         log_bound(ls[i].fd, l);
     }
     *count = cfg->nlistens;
@@ -145,7 +159,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
             }
             return; /* EAGAIN, or an error that concerns only that one connection */
         }
-        pt_conn_accept(l->w, fd, &ss, len);
+        pt_conn_accept(l->w, fd, &ss, len, l->tls);
     }
 }
 
@@ -177,6 +191,7 @@ void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w)
         if (ls[i].unix_path != NULL)
             unlink(ls[i].unix_path);
         free(ls[i].unix_path);
+        pt_tls_ctx_free(ls[i].tls);
     }
     free(ls);
 }

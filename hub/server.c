@@ -13,6 +13,7 @@
 #include "config.h"
 #include "conn.h"
 #include "errors.h"
+#include "h2.h"
 #include "listen.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
@@ -72,6 +73,8 @@ static void start_drain(struct server *s)
         next = c->next;
         if (c->state == PT_CONN_WS)
             pt_ws_close(c, 1001, "Going away"); /* queued after what is already queued */
+        else if (c->state == PT_CONN_H2)
+            pt_h2_drain(c);
         else if (c->state == PT_CONN_WS_PENDING || (c->state == PT_CONN_HTTP && c->http == NULL))
             pt_conn_destroy(c);
     }

@@ -21,6 +21,10 @@ static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
         if (c->lingering) {
             if (now - c->last_active > LINGER_S)
                 pt_conn_destroy(c);
+        } else if (c->state == PT_CONN_H2) {
+            /* Streams are bounded by their calls' deadlines; a silent session goes. */
+            if (now - c->last_active > 5 * KEEPALIVE_IDLE_S)
+                pt_conn_destroy(c);
         } else if (c->state == PT_CONN_WS) {
             pt_ws_sweep(c, now);
         } else if (c->state == PT_CONN_HTTP) {
