@@ -160,7 +160,8 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
 
 static bool is_mgmt_path(const char *rest)
 {
-    return strncmp(rest, "/@connections", 13) == 0 && (rest[13] == '\0' || rest[13] == '/');
+    return (strncmp(rest, "/@connections", 13) == 0 && (rest[13] == '\0' || rest[13] == '/')) ||
+           strncmp(rest, "/@channels/", 11) == 0;
 }
 
 static void respond_message(struct pt_http *h, int status, const char *message)
@@ -207,7 +208,7 @@ void pt_http_dispatch(struct pt_http *h)
     struct pt_route_match m;
 
     if (pt_router_match(c->w->cfg, h->path, &m) != 0) {
-        if (strstr(h->path, "/@connections") != NULL)
+        if (strstr(h->path, "/@connections") != NULL || strstr(h->path, "/@channels/") != NULL)
             pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
         else
             respond_message(h, 404, "Not Found");

@@ -1,6 +1,7 @@
 /* The @connections API: authentication, then one of three operations on a connection of this
  * worker. The connection ID says where the connection lives, so there is no global lookup. */
 #include "mgmt.h"
+#include "mgmt_channels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,46 +177,80 @@ static void post_to_connection(struct pt_http *h, struct pt_conn *target)
     pt_http_respond(h, 200, &hdr, 1, NULL, NULL, 0);
 }
 
-void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
+static bool method_is(const struct pt_http *h, const char *m)
 {
-    struct pt_conn *c = h->conn;
-    const struct pt_slice *meth = &h->req.method;
-    const char *id = m->rest + 13;
+    size_t n = strlen(m);
+
+    return h->req.method.len == n && memcmp(h->req.method.p, m, n) == 0;
+}
+
+/* The connection <id> (<len> bytes) of this API and stage, or NULL after answering 400 or 410. */
+static struct pt_conn *find_target(struct pt_http *h, const struct pt_route_match *m,
+                                   const char *id, size_t len)
+{
     struct pt_conn *target;
-    struct pt_kv hdr;
     bool invalid;
     char msg[160];
 
-    if (m->api->management_auth == PT_MGMT_AWS_IAM && !authenticate(h))
-        return;
-    if (*id == '/')
-        id++;
-    if (strchr(id, '/') != NULL) {
-        pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
-        return;
-    }
-    target = pt_ws_find(c->w, id, strlen(id), &invalid);
+    target = pt_ws_find(h->conn->w, id, len, &invalid);
     if (invalid) {
-        snprintf(msg, sizeof(msg), "Invalid connectionId: %.100s", id);
+        snprintf(msg, sizeof(msg), "Invalid connectionId: %.*s", (int)(len > 100 ? 100 : len), id);
         pt_awserr_respond(h, PT_AWSERR_BAD_REQUEST, msg);
-        return;
+        return NULL;
     }
     if (target == NULL || strcmp(target->ws->api_name, m->api->name) != 0 ||
         strcmp(target->ws->stage_name, m->stage->name) != 0) {
         /* A connection of another API or stage does not exist as far as this one knows. */
         pt_awserr_respond(h, PT_AWSERR_GONE, NULL);
-        return;
+        return NULL;
     }
-    if (meth->len == 4 && memcmp(meth->p, "POST", 4) == 0) {
+    return target;
+}
+
+/* /@connections/{id}: the three AWS operations. */
+static void connection_op(struct pt_http *h, struct pt_conn *target)
+{
+    struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
+
+    if (method_is(h, "POST")) {
         post_to_connection(h, target);
-    } else if (meth->len == 3 && memcmp(meth->p, "GET", 3) == 0) {
+    } else if (method_is(h, "GET")) {
         get_connection(h, target);
-    } else if (meth->len == 6 && memcmp(meth->p, "DELETE", 6) == 0) {
+    } else if (method_is(h, "DELETE")) {
         pt_ws_close(target, 1000, "Connection deleted");
-        hdr.name = "x-amzn-RequestId";
-        hdr.value = h->request_id;
         pt_http_respond(h, 204, &hdr, 1, NULL, NULL, 0);
     } else {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
     }
+}
+
+void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
+{
+    const char *rest = m->rest, *id, *slash;
+    struct pt_conn *target;
+
+    if (m->api->management_auth == PT_MGMT_AWS_IAM && !authenticate(h))
+        return;
+    if (strncmp(rest, "/@channels/", 11) == 0) {
+        pt_mgmt_channel(h, m, rest + 11);
+        return;
+    }
+    id = rest + 13; /* after "/@connections" */
+    if (*id == '\0' || strcmp(id, "/") == 0) {
+        pt_mgmt_list(h, m);
+        return;
+    }
+    id++;
+    slash = strchr(id, '/');
+    if (slash == NULL) {
+        if ((target = find_target(h, m, id, strlen(id))) != NULL)
+            connection_op(h, target);
+        return;
+    }
+    if (strncmp(slash, "/channels/", 10) != 0 || strchr(slash + 10, '/') != NULL) {
+        pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
+        return;
+    }
+    if ((target = find_target(h, m, id, (size_t)(slash - id))) != NULL)
+        pt_mgmt_subscription(h, target, slash + 10);
 }

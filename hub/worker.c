@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "channel.h"
 #include "config.h"
 #include "conn.h"
 #include "portico/xalloc.h"
@@ -53,6 +54,7 @@ void pt_worker_cleanup(struct pt_worker *w)
     ev_prepare_stop(w->loop, &w->prepare);
     pt_sweep_stop(w);
     pt_upstream_pool_cleanup(w);
+    pt_channel_cleanup(w);
     pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);

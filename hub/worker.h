@@ -15,6 +15,7 @@ struct pt_callx;
 struct pt_upool;
 struct pt_resolver;
 struct pt_offload_queue;
+struct pt_chanmap;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -47,6 +48,7 @@ struct pt_worker {
     struct pt_upool *upools;      /* upstream connection pools */
     struct pt_resolver *resolver; /* off-loop DNS */
     struct pt_offload_queue *offload; /* finished off-loop jobs come back here */
+    struct pt_chanmap *chans;         /* channels (channel.c), created on first use */
 
     bool draining;
     double drain_deadline;

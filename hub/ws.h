@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "channel.h"
 #include "connid.h"
 #include "portico/buf.h"
 
@@ -44,6 +45,7 @@ struct pt_ws {
     int close_code;     /* for $disconnect: the code that ended the connection */
     char *close_reason; /* owned */
 
+    struct pt_chan_set chans; /* the channels it subscribed to */
     struct pt_callx *calls; /* in flight for this connection */
     struct pt_callx *connect_call;
 };

@@ -276,6 +276,7 @@ void pt_ws_cleanup(struct pt_conn *c)
         pt_callx_cancel(ws->calls);
     if (c->peer_closed && ws->close_code == 0)
         ws->close_code = 1006;
+    pt_channel_leave_all(w, c);
     start_disconnect(c);
     pt_worker_slot_free(w, ws->slot);
     w->nws--;
