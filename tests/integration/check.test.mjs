@@ -15,6 +15,7 @@ import {
   openWs,
   nextText,
   CREDENTIALS,
+  waitFor,
 } from './lib/portico.mjs';
 
 const T = { timeout: 15000 };
@@ -320,7 +321,11 @@ test('paths in the config are relative to its folder (unix socket)', T, async (t
   const port = await freePort();
   const cfg = echoConfig({ listen: [{ host: '127.0.0.1', port }, { unixSocket: 'rel.sock' }] });
   const p = await startFor(t, cfg, { cwd: '/' });
-  await fsp.access(path.join(p.dir, 'rel.sock')).catch(() => assert.fail(`no rel.sock in the config's folder ${p.dir}`));
+  // (startPortico waited for the TCP listener only; the socket file may come a moment later)
+  await waitFor(() => fsp.access(path.join(p.dir, 'rel.sock')).then(() => true), {
+    timeoutMs: 3000,
+    what: `rel.sock in the config's folder ${p.dir}`,
+  });
   const ws = await openWs(`ws+unix://${path.join(p.dir, 'rel.sock')}:/dev`);
   ws.send('relative');
   assert.equal(await nextText(ws), 'relative');

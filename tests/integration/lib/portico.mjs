@@ -257,7 +257,7 @@ export async function startPortico(config, opts = {}) {
     return stopping;
   };
 
-  // Wait until the (first) listener accepts a connection, or the process dies, or the deadline.
+  // Wait until every listener accepts a connection, or the process dies, or the deadline.
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 5000);
   if (opts.waitReady !== false) {
     if (!first) {
@@ -270,7 +270,9 @@ export async function startPortico(config, opts = {}) {
           `portico exited (code ${exitInfo.code}, signal ${exitInfo.signal}${exitInfo.error ? `, ${exitInfo.error.message}` : ''}) before listening\n${describe()}`,
         );
       }
-      if (await canConnect(first, 300)) break;
+      // every listener, not just the first: a test may use any of them
+      const ok = await Promise.all(listen.filter((l) => l && (l.unixSocket || typeof l.port === 'number')).map((l) => canConnect(l.unixSocket ? { unixSocket: path.resolve(dir, l.unixSocket) } : connectTarget(l), 300)));
+      if (ok.every(Boolean)) break;
       if (Date.now() > deadline) {
         await instance.stop('SIGKILL');
         throw new Error(`portico did not accept connections within ${opts.readyTimeoutMs ?? 5000} ms\n${describe()}`);
