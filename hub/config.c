@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config_auth.h"
 #include "errors.h"
 #include "tls.h"
 #include "portico/buf.h"
@@ -38,7 +39,7 @@ static const struct pt_conf_field top_fields[] = {
     {"accessLog", PT_CONF_LATER},
     {"credentials", PT_CONF_ANY},
     {"throttle", PT_CONF_LATER},
-    {"apiKeys", PT_CONF_LATER},
+    {"apiKeys", PT_CONF_ANY},
     {"usagePlans", PT_CONF_LATER},
     {"apis", PT_CONF_ANY, .required = true},
     {NULL},
@@ -361,6 +362,7 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
         pt_errors_add(errs, "workers", "not supported yet");
     parse_limits(c, cJSON_GetObjectItemCaseSensitive(root, "limits"), errs);
     parse_credentials(c, cJSON_GetObjectItemCaseSensitive(root, "credentials"), errs);
+    pt_config_auth_parse_apikeys(c, cJSON_GetObjectItemCaseSensitive(root, "apiKeys"), errs);
     pt_config_api_parse(c, cJSON_GetObjectItemCaseSensitive(root, "apis"), errs);
     pt_config_check_apis(c, errs);
 }
@@ -400,6 +402,7 @@ static void config_free(struct pt_config *c)
         free(c->credentials[i].secret_access_key);
     }
     free(c->credentials);
+    pt_config_auth_cleanup_apikeys(c);
     for (i = 0; i < c->napis; i++)
         pt_config_api_cleanup(&c->apis[i]);
     free(c->apis);

@@ -50,10 +50,49 @@ struct pt_stage {
 enum pt_protocol { PT_PROTO_WEBSOCKET, PT_PROTO_HTTP };
 enum pt_mgmt_auth { PT_MGMT_AWS_IAM, PT_MGMT_NONE };
 
+enum pt_authz_type { PT_AUTHZ_JWT, PT_AUTHZ_REQUEST };
+
+/* An identity source: "$request.header.NAME", "$request.querystring.NAME",
+ * "$stageVariables.NAME" or "$context.NAME". */
+struct pt_identity_source {
+    enum { PT_IDS_HEADER, PT_IDS_QUERY, PT_IDS_STAGE_VAR, PT_IDS_CONTEXT } kind;
+    char *name; /* owned */
+};
+
+struct pt_authorizer {
+    char *name; /* owned */
+    enum pt_authz_type type;
+    struct pt_identity_source *sources; /* owned array */
+    size_t nsources;
+    /* JWT */
+    char *issuer;             /* owned; NULL: any */
+    char **audience;          /* owned array of owned strings */
+    size_t naudience;
+    char *jwks_url;           /* owned: an http(s) JWKS URL, fetched and cached per worker */
+    char *jwks_text;          /* owned: the JWKS file's contents, read at load */
+    char *secret;             /* owned: HS256 secret; never logged */
+    /* REQUEST */
+    struct pt_integration *integration; /* borrowed from the api's integrations */
+    long long ttl_s;          /* resultTtlSeconds: 0 disables the cache */
+    bool simple_responses;
+};
+
 struct pt_route {
     char *key;                          /* owned: "$connect", "sendmessage", ... */
     struct pt_integration *integration; /* borrowed from the api's integrations; NULL: none */
     bool route_response;                /* routeResponse: send the answer back to the caller */
+    const struct pt_authorizer *authorizer; /* borrowed from the api; NULL: none */
+    bool iam;                           /* authorizer "AWS_IAM": SigV4 against credentials */
+    char **scopes;                      /* authorizationScopes, owned */
+    size_t nscopes;
+    bool api_key_required;
+};
+
+struct pt_apikey {
+    char *id;    /* owned */
+    char *name;  /* owned */
+    char *value; /* owned; compared in constant time, never logged */
+    bool enabled;
 };
 
 struct pt_api {
@@ -73,6 +112,10 @@ struct pt_api {
     struct pt_route *route_disconnect;
     struct pt_route *route_default;
     struct pt_http_routes *http_routes; /* owned: HTTP APIs' compiled route matcher */
+    struct pt_authorizer *authorizers;  /* owned array */
+    size_t nauthorizers;
+    struct pt_identity_source api_key_source; /* apiKeySelectionExpression: a header, or
+                                               * $context.authorizer.usageIdentifierKey */
     struct pt_cors *cors;               /* owned: HTTP APIs' CORS, or NULL */
 };
 
@@ -86,6 +129,8 @@ struct pt_config {
     struct pt_limits limits;
     struct pt_credential *credentials; /* owned array */
     size_t ncredentials;
+    struct pt_apikey *apikeys; /* owned array */
+    size_t napikeys;
     struct pt_api *apis; /* owned array */
     size_t napis;
 };

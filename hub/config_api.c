@@ -2,6 +2,7 @@
  * by their backends) and routes, then the cross reference route -> integration within the API.
  * What spans APIs is checked in config_check.c. Pure apart from files backends read. */
 #include "config.h"
+#include "config_auth.h"
 #include "cors.h"
 #include "http_routes.h"
 
@@ -44,10 +45,10 @@ static const struct pt_conf_field api_fields[] = {
     {"basePath", PT_CONF_STR, RAW(base_path), .def_str = "/"},
     {"routeSelectionExpression", PT_CONF_STR, RAW(route_selection),
      .def_str = "$request.body.action"},
-    {"apiKeySelectionExpression", PT_CONF_LATER},
+    {"apiKeySelectionExpression", PT_CONF_ANY},
     {"managementAuth", PT_CONF_ENUM, RAW(management_auth), .enum_values = mgmt_auth_values},
     {"stages", PT_CONF_ANY, .required = true},
-    {"authorizers", PT_CONF_LATER},
+    {"authorizers", PT_CONF_ANY},
     {"integrations", PT_CONF_ANY},
     {"routes", PT_CONF_ANY, .required = true},
     {"cors", PT_CONF_ANY},
@@ -84,9 +85,9 @@ struct route_raw {
 static const struct pt_conf_field route_fields[] = {
     {"integration", PT_CONF_STR, RTR(integration), .required = true},
     {"routeResponse", PT_CONF_BOOL, RTR(route_response)},
-    {"authorizer", PT_CONF_LATER},
-    {"apiKeyRequired", PT_CONF_LATER},
-    {"authorizationScopes", PT_CONF_LATER},
+    {"authorizer", PT_CONF_ANY},
+    {"apiKeyRequired", PT_CONF_ANY},
+    {"authorizationScopes", PT_CONF_ANY},
     {"cache", PT_CONF_LATER},
     {NULL},
 };
@@ -480,6 +481,8 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
                               raw.integration, r->integration->timeout_ms);
         }
         pt_conf_release(route_fields, &raw);
+        if (cJSON_IsObject(item))
+            pt_config_auth_parse_route(api, r, item, rpath, errs);
     }
     qsort(api->routes, api->nroutes, sizeof(*api->routes), cmp_route);
     for (i = 1; i < api->nroutes && api->protocol == PT_PROTO_WEBSOCKET; i++) {
@@ -550,6 +553,7 @@ static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj,
     integrations = cJSON_GetObjectItemCaseSensitive(obj, "integrations");
     order = pt_xcalloc((size_t)cJSON_GetArraySize(integrations) + 1, sizeof(*order));
     parse_integrations(api, integrations, c->dir, apath, order, errs);
+    pt_config_auth_parse_api(api, obj, apath, c->dir, errs);
     parse_routes(api, cJSON_GetObjectItemCaseSensitive(obj, "routes"), order, apath, errs);
     free(order);
 }
@@ -604,8 +608,11 @@ void pt_config_api_cleanup(struct pt_api *api)
         free((char *)in->name);
     }
     free(api->integrations);
-    for (i = 0; i < api->nroutes; i++)
+    for (i = 0; i < api->nroutes; i++) {
         free(api->routes[i].key);
+        pt_config_auth_cleanup_route(&api->routes[i]);
+    }
+    pt_config_auth_cleanup_api(api);
     free(api->routes);
     pt_http_routes_free(api->http_routes);
     pt_cors_free(api->cors);
