@@ -236,7 +236,6 @@ const LATER = [
   ['throttle', { throttle: { rateLimit: 10, burstLimit: 5 } }, 'throttle'],
   ['apiKeys', { apiKeys: [{ id: 'k1', name: 'alice', value: 'at-least-20-characters-long', enabled: true }] }, 'apiKeys'],
   ['workers 2', { workers: 2 }, 'workers'],
-  ['CHANNEL integration', { api: { integrations: { rooms: { type: 'CHANNEL', action: 'publish', channel: '$request.body.room' } } } }, 'apis[0].integrations.rooms'],
   ['an authorizer', { api: { authorizers: { users: { type: 'JWT', identitySource: '$request.querystring.token', issuer: 'https://i.example', audience: ['chat'], jwks: 'jwks.json' } } } }, 'apis[0]'],
 ];
 
