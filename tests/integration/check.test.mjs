@@ -229,14 +229,13 @@ test('--check: two APIs on the same base path with the same stage are an error',
   assertLine(out(r), 'apis[1]');
 });
 
+// Features not built yet at the time of writing; drop an entry when its feature lands.
 const LATER = [
   ['cluster', { cluster: { redis: 'redis://127.0.0.1:6379/0', nodeId: 'node-a' } }, 'cluster'],
   ['accessLog', { accessLog: { path: '-', format: '$context.requestId' } }, 'accessLog'],
   ['admin', { admin: { host: '127.0.0.1', port: 9180, token: null } }, 'admin'],
   ['throttle', { throttle: { rateLimit: 10, burstLimit: 5 } }, 'throttle'],
-  ['apiKeys', { apiKeys: [{ id: 'k1', name: 'alice', value: 'at-least-20-characters-long', enabled: true }] }, 'apiKeys'],
   ['workers 2', { workers: 2 }, 'workers'],
-  ['an authorizer', { api: { authorizers: { users: { type: 'JWT', identitySource: '$request.querystring.token', issuer: 'https://i.example', audience: ['chat'], jwks: 'jwks.json' } } } }, 'apis[0]'],
 ];
 
 test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T, async (t) => {
