@@ -74,6 +74,7 @@ static void callx_free(struct pt_callx *x)
     free(x->user_agent);
     free(x->body);
     cJSON_Delete(x->body_json);
+    cJSON_Delete(x->authorizer);
     free(x->headers);
     free(x->headers_block);
     free(x->query);
@@ -250,6 +251,34 @@ static const char *event_type_name(enum pt_event_type t)
     }
 }
 
+/* $context.authorizer.claims.NAME (JWT), .principalId, .NAME (a REQUEST authorizer's
+ * context), $context.identity.accessKey (AWS_IAM) and .apiKeyId, from the authorizer context
+ * (see struct pt_request). */
+static int resolve_authorizer(const cJSON *a, const char *v, size_t n, struct pt_buf *out)
+{
+    const cJSON *node = NULL;
+    char path[256];
+
+    if (a == NULL || n >= sizeof(path))
+        return PT_ENOTFOUND;
+    if (var_is(v, n, "identity.accessKey"))
+        node = pt_jsonpath_get(a, "iam.accessKey", 13);
+    else if (var_is(v, n, "identity.apiKeyId"))
+        node = cJSON_GetObjectItemCaseSensitive(a, "apiKeyId");
+    else if (var_prefix(v, n, "authorizer.claims."))
+        node = pt_jsonpath_get(cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(a, "jwt"), "claims"),
+                               v + 18, n - 18);
+    else if (var_is(v, n, "authorizer.principalId"))
+        node = cJSON_GetObjectItemCaseSensitive(a, "principalId");
+    else
+        node = pt_jsonpath_get(cJSON_GetObjectItemCaseSensitive(a, "lambda"), v + 11, n - 11);
+    if (node == NULL)
+        return PT_ENOTFOUND;
+    pt_jsonpath_stringify(node, out);
+    return 0;
+}
+
 static int resolve_context(const struct pt_request *r, const char *v, size_t n, struct pt_buf *out)
 {
     const char *s = NULL;
@@ -280,6 +309,9 @@ static int resolve_context(const struct pt_request *r, const char *v, size_t n, 
     } else if (var_is(v, n, "requestTimeEpoch")) {
         pt_buf_printf(out, "%lld", r->request_time_ms);
         return 0;
+    } else if (var_prefix(v, n, "authorizer.") || var_is(v, n, "identity.accessKey") ||
+               var_is(v, n, "identity.apiKeyId")) {
+        return resolve_authorizer(r->authorizer, v, n, out);
     } else
         return PT_ENOTFOUND;
     if (s != NULL)
@@ -331,7 +363,8 @@ int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_erro
     static const char *const known_context[] = {
         "connectionId", "requestId", "extendedRequestId", "routeKey", "messageId",
         "eventType", "stage", "apiId", "domainName", "identity.sourceIp",
-        "identity.userAgent", "connectedAt", "requestTimeEpoch", NULL};
+        "identity.userAgent", "connectedAt", "requestTimeEpoch", "identity.accessKey",
+        "identity.apiKeyId", "authorizer.principalId", NULL};
     size_t i, k;
     int rc = 0;
 
@@ -340,6 +373,8 @@ int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_erro
         bool ok = strcmp(v, "request.body") == 0 || strncmp(v, "request.body.", 13) == 0 ||
                   (strncmp(v, "stageVariables.", 15) == 0 && v[15] != '\0');
 
+        if (strncmp(v, "context.authorizer.", 19) == 0 && v[19] != '\0')
+            ok = true;
         if (strncmp(v, "context.", 8) == 0)
             for (k = 0; known_context[k] != NULL; k++)
                 if (strcmp(v + 8, known_context[k]) == 0)

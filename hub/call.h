@@ -42,6 +42,8 @@ struct pt_callx {
     struct pt_callx *defer_prev, *defer_next;
     double started;         /* ev_now() at invoke */
     void *upstream;         /* the upstream exchange in flight (upstream.c), or NULL */
+    struct pt_policy *policy; /* a REQUEST authorizer call: the policy it answers */
+    struct cJSON *authorizer; /* owned: the context behind req.authorizer */
     /* Owned storage behind req: */
     char connection_id[24];
     char request_id[17];

@@ -14,6 +14,7 @@
 struct pt_errors;
 struct pt_http_routes;
 struct pt_cors;
+struct pt_jwks;
 
 struct pt_listen {
     char *host;        /* owned; NULL for a unix socket */
@@ -71,6 +72,7 @@ struct pt_authorizer {
     char *jwks_url;           /* owned: an http(s) JWKS URL, fetched and cached per worker */
     char *jwks_text;          /* owned: the JWKS file's contents, read at load */
     char *secret;             /* owned: HS256 secret; never logged */
+    struct pt_jwks *jwks;     /* owned reference: the keys of jwks_text, parsed at load */
     /* REQUEST */
     struct pt_integration *integration; /* borrowed from the api's integrations */
     long long ttl_s;          /* resultTtlSeconds: 0 disables the cache */

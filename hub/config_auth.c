@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "jwt.h"
 #include "portico/conf.h"
 #include "portico/xalloc.h"
 
@@ -180,8 +181,9 @@ static void parse_jwt(struct pt_authorizer *a, const struct authz_raw *raw, cons
     if (raw->jwks == NULL && raw->secret == NULL) {
         pt_errors_add(errs, path, "a JWT authorizer needs \"jwks\" (RS256, PS256, ES256) or "
                                   "\"secret\" (HS256)");
-    } else if (raw->jwks != NULL && (strncmp(raw->jwks, "http://", 7) == 0 ||
-                                     strncmp(raw->jwks, "https://", 8) == 0)) {
+    } else if (raw->jwks != NULL && strncmp(raw->jwks, "https://", 8) == 0) {
+        pt_errors_add(errs, kpath, "https JWKS URLs are not supported yet: use http:// or a file");
+    } else if (raw->jwks != NULL && strncmp(raw->jwks, "http://", 7) == 0) {
         a->jwks_url = pt_xstrdup(raw->jwks);
     } else if (raw->jwks != NULL) {
         char *file = raw->jwks[0] == '/' ? pt_xstrdup(raw->jwks) : NULL;
@@ -191,8 +193,15 @@ static void parse_jwt(struct pt_authorizer *a, const struct authz_raw *raw, cons
             sprintf(file, "%s/%s", dir, raw->jwks);
         }
         a->jwks_text = read_file(file, err, sizeof(err));
-        if (a->jwks_text == NULL)
+        if (a->jwks_text == NULL) {
             pt_errors_add(errs, kpath, "%s", err);
+        } else {
+            const char *why = NULL;
+
+            if (pt_jwks_parse(a->jwks_text, strlen(a->jwks_text), &a->jwks, &why) != 0)
+                pt_errors_add(errs, kpath, "\"%s\" is not a usable JWKS: %s", file,
+                              why ? why : "no keys");
+        }
         free(file);
     }
     if (raw->secret != NULL && strlen(raw->secret) < 32) {
@@ -339,6 +348,7 @@ void pt_config_auth_cleanup_api(struct pt_api *api)
         free_strings(a->audience, a->naudience);
         free(a->jwks_url);
         free(a->jwks_text);
+        pt_jwks_unref(a->jwks);
         free(a->secret);
     }
     free(api->authorizers);

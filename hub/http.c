@@ -11,6 +11,7 @@
 #include "awserr.h"
 #include "call.h"
 #include "h2.h"
+#include "policy.h"
 #include "http_api.h"
 #include "config.h"
 #include "conn.h"
@@ -91,8 +92,11 @@ void pt_http_date_header(struct pt_buf *b)
 
 void pt_http_free(struct pt_http *h)
 {
+    if (h->policy != NULL)
+        pt_policy_cancel(h->policy);
     if (h->call != NULL)
         pt_callx_cancel(h->call); /* the client went away first */
+    pt_config_unref(h->cfg);
     free(h->head);
     free(h->path);
     pt_buf_cleanup(&h->body);
@@ -178,7 +182,7 @@ static void respond_message(struct pt_http *h, int status, const char *message)
  * carry. Returns false when it already answered. */
 bool pt_http_route_head(struct pt_http *h)
 {
-    const struct pt_config *cfg = h->conn->w->cfg;
+    const struct pt_config *cfg = h->cfg;
     struct pt_route_match m;
     long long limit = cfg->limits.request_body_bytes;
 
@@ -196,7 +200,7 @@ bool pt_http_route_head(struct pt_http *h)
 
 void pt_http_too_large(struct pt_http *h)
 {
-    if (h->body_limit == h->conn->w->cfg->limits.message_bytes)
+    if (h->body_limit == h->cfg->limits.message_bytes)
         pt_awserr_respond(h, PT_AWSERR_PAYLOAD_TOO_LARGE, NULL);
     else
         respond_message(h, 413, "Request Entity Too Large");
@@ -207,7 +211,7 @@ void pt_http_dispatch(struct pt_http *h)
     struct pt_conn *c = h->conn;
     struct pt_route_match m;
 
-    if (pt_router_match(c->w->cfg, h->path, &m) != 0) {
+    if (pt_router_match(h->cfg, h->path, &m) != 0) {
         if (strstr(h->path, "/@connections") != NULL || strstr(h->path, "/@channels/") != NULL)
             pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
         else
@@ -242,6 +246,7 @@ struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *
     int dlen;
 
     h->conn = c;
+    h->cfg = pt_config_ref(c->w->cfg);
     h->stream_id = stream_id;
     if (stream_id == 0)
         c->http = h; /* HTTP/1.1: the connection's current request */

@@ -14,6 +14,8 @@
 
 struct pt_conn;
 struct pt_callx;
+struct pt_policy;
+struct pt_config;
 
 /* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
 struct pt_http {
@@ -30,6 +32,8 @@ struct pt_http {
     bool in_body;
     char request_id[17];
     struct pt_callx *call; /* the integration call serving this request, or NULL */
+    struct pt_policy *policy; /* the policy chain checking it, or NULL */
+    struct pt_config *cfg; /* a reference for the request's life: its api, stage, route */
 };
 
 /* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are

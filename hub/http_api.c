@@ -14,6 +14,7 @@
 #include "cors.h"
 #include "http.h"
 #include "http_routes.h"
+#include "policy.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "router.h"
@@ -43,7 +44,7 @@ static char *header_dup(const struct pt_http1_req *req, const char *name)
 static void respond_json(struct pt_http *h, int status, const char *message,
                          const struct pt_kv *extra, size_t nextra)
 {
-    struct pt_kv hdrs[1 + PT_CORS_MAX_HEADERS];
+    struct pt_kv hdrs[3 + PT_CORS_MAX_HEADERS];
     char body[128];
     size_t n = 0, i;
     int len = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
@@ -148,13 +149,45 @@ static void fill_request(struct pt_callx *x, struct pt_http *h, const struct pt_
     x->req.body_len = h->body.len;
 }
 
-void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
-{
-    struct pt_conn *c = h->conn;
-    const struct pt_api *api = m->api;
+/* What a request needs to continue after its policy chain. */
+struct pending {
+    struct pt_route_match m;
     struct pt_http_route_match rm;
     const struct pt_route *route;
-    struct pt_callx *x;
+};
+
+static void start_call(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
+{
+    struct pt_callx *x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);
+
+    fill_request(x, h, &k->m, &k->rm);
+    x->authorizer = authorizer; /* the call owns it now */
+    x->req.authorizer = authorizer;
+    x->http = h;
+    h->call = x;
+    pt_callx_invoke(x, on_http_done);
+}
+
+static void on_policy(struct pt_http *h, struct pt_policy_result *res, void *data)
+{
+    struct pt_kv extra[2];
+    size_t n = 0;
+
+    if (res->status == 0) {
+        start_call(h, data, res->authorizer);
+        res->authorizer = NULL;
+        return;
+    }
+    extra[n++] = (struct pt_kv){"x-amzn-ErrorType", res->type};
+    if (res->www_authenticate != NULL)
+        extra[n++] = (struct pt_kv){"WWW-Authenticate", res->www_authenticate};
+    respond_json(h, res->status, res->message, extra, n);
+}
+
+void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
+{
+    const struct pt_api *api = m->api;
+    struct pending k;
     char method[16], *origin, *acrm;
     const char *path = m->rest[0] != '\0' ? m->rest : "/";
 
@@ -180,14 +213,14 @@ void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
         free(origin);
         free(acrm);
     }
-    route = pt_http_routes_match(api->http_routes, method, path, strlen(path), &rm);
-    if (route == NULL || route->integration == NULL) {
+    k.m = *m;
+    k.route = pt_http_routes_match(api->http_routes, method, path, strlen(path), &k.rm);
+    if (k.route == NULL || k.route->integration == NULL) {
         respond_json(h, 404, "Not Found", NULL, 0);
         return;
     }
-    x = pt_callx_new(c->w, c->w->cfg, route, PT_EVENT_HTTP);
-    fill_request(x, h, m, &rm);
-    x->http = h;
-    h->call = x;
-    pt_callx_invoke(x, on_http_done);
+    if (pt_policy_needed(k.route))
+        pt_policy_start(h, api, m->stage, k.route, on_policy, &k, sizeof(k));
+    else
+        start_call(h, &k, NULL);
 }

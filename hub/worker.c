@@ -8,6 +8,8 @@
 
 #include "call.h"
 #include "channel.h"
+#include "jwks_cache.h"
+#include "policy.h"
 #include "config.h"
 #include "conn.h"
 #include "portico/xalloc.h"
@@ -55,6 +57,8 @@ void pt_worker_cleanup(struct pt_worker *w)
     pt_sweep_stop(w);
     pt_upstream_pool_cleanup(w);
     pt_channel_cleanup(w);
+    pt_jwks_cache_cleanup(w);
+    pt_policy_cache_cleanup(w);
     pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);

@@ -16,6 +16,8 @@ struct pt_upool;
 struct pt_resolver;
 struct pt_offload_queue;
 struct pt_chanmap;
+struct pt_jwks_cache;
+struct pt_authz_cache;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -49,6 +51,8 @@ struct pt_worker {
     struct pt_resolver *resolver; /* off-loop DNS */
     struct pt_offload_queue *offload; /* finished off-loop jobs come back here */
     struct pt_chanmap *chans;         /* channels (channel.c), created on first use */
+    struct pt_jwks_cache *jwks;       /* JWKS fetched from URLs (jwks_cache.c) */
+    struct pt_authz_cache *authz;     /* REQUEST authorizer results (policy.c) */
 
     bool draining;
     double drain_deadline;

@@ -17,6 +17,7 @@ struct pt_worker;
 struct pt_api;
 struct pt_stage;
 struct pt_route_match;
+struct cJSON;
 
 struct pt_ws {
     char id[PT_CONNID_LEN + 1];
@@ -29,6 +30,7 @@ struct pt_ws {
     char *stage_name; /* owned */
     char *user_agent; /* owned, may be NULL */
     char *host;       /* owned: the handshake's Host, the events' domainName */
+    struct cJSON *authorizer; /* owned: what $connect's authorizer established, or NULL */
     char accept[29];  /* Sec-WebSocket-Accept, kept while $connect runs */
     long long connected_at_ms;
     long long last_active_ms; /* the last data message in either direction */

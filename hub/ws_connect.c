@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "call.h"
 #include "config.h"
 #include "conn.h"
@@ -15,6 +17,7 @@
 #include "portico/err.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
+#include "policy.h"
 #include "router.h"
 #include "worker.h"
 #include "ws.h"
@@ -48,6 +51,7 @@ void pt_ws_fill_call(struct pt_conn *c, struct pt_callx *x)
     x->user_agent = ws->user_agent ? pt_xstrdup(ws->user_agent) : NULL;
     x->req.user_agent = x->user_agent;
     x->req.connected_at_ms = ws->connected_at_ms;
+    x->req.authorizer = ws->authorizer;
     x->req.request_time_ms = now_ms(c->w);
 }
 
@@ -158,6 +162,21 @@ static bool supported_version(struct pt_conn *c)
     return false;
 }
 
+static void run_connect(struct pt_conn *c);
+
+static void on_connect_policy(struct pt_http *h, struct pt_policy_result *res, void *data)
+{
+    struct pt_conn *c = h->conn;
+
+    if (res->status != 0) {
+        refuse(c, res->status);
+        return;
+    }
+    c->ws->authorizer = res->authorizer; /* the connection keeps it for every later call */
+    res->authorizer = NULL;
+    run_connect(c);
+}
+
 void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
 {
     struct pt_worker *w = c->w;
@@ -166,7 +185,6 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     struct pt_ws *ws;
     const struct pt_slice *key;
     const struct pt_route *route;
-    struct pt_callx *x;
 
     if (!valid_handshake(h)) {
         refuse(c, 400);
@@ -202,11 +220,29 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     c->state = PT_CONN_WS_PENDING;
 
     route = m->api->route_connect;
+    if (route != NULL && pt_policy_needed(route)) {
+        /* Only $connect has an authorizer on WebSocket APIs; its context stays with the
+         * connection. */
+        pt_policy_start(h, m->api, m->stage, route, on_connect_policy, NULL, 0);
+        return;
+    }
+    run_connect(c);
+}
+
+/* The $connect integration, if any; the 101 waits for it. */
+static void run_connect(struct pt_conn *c)
+{
+    struct pt_worker *w = c->w;
+    struct pt_http *h = c->http;
+    struct pt_ws *ws = c->ws;
+    const struct pt_route *route = ws->api->route_connect;
+    struct pt_callx *x;
+
     if (route == NULL || route->integration == NULL) {
         send_101(c, NULL);
         return;
     }
-    x = pt_callx_new(w, w->cfg, route, PT_EVENT_CONNECT);
+    x = pt_callx_new(w, h->cfg, route, PT_EVENT_CONNECT);
     pt_ws_fill_call(c, x);
     pt_callx_copy_headers(x, &h->req);
     if (h->req.query.len > 0) {
@@ -285,6 +321,7 @@ void pt_ws_cleanup(struct pt_conn *c)
     free(ws->stage_name);
     free(ws->user_agent);
     free(ws->host);
+    cJSON_Delete(ws->authorizer);
     free(ws->close_reason);
     free(ws);
     c->ws = NULL;

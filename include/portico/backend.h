@@ -30,6 +30,9 @@ enum pt_event_type {
     PT_EVENT_MESSAGE,    /* WebSocket message */
     PT_EVENT_DISCONNECT, /* WebSocket $disconnect */
     PT_EVENT_HTTP,       /* a request to an HTTP API route */
+    PT_EVENT_AUTHORIZER, /* a REQUEST authorizer call: body is the authorizer event (JSON),
+                          * to be sent as is; the answer's body is the authorizer's verdict */
+    PT_EVENT_FETCH,      /* a GET of `url` for the hub (a JWKS): answer with the body */
 };
 
 /* What a call is about. Everything is borrowed and stays valid until the call ends (done or
@@ -70,6 +73,13 @@ struct pt_request {
     const char *protocol;        /* "HTTP/1.1" */
     const char *host;            /* the Host header */
     const char *scheme;          /* "http" or "https" */
+
+    /* What the authorizer established (SPEC section 6), or NULL: a JSON object shaped like
+     * payload 2.0's requestContext.authorizer ({"jwt":{"claims":{},"scopes":[]}},
+     * {"lambda":{...context}}, {"iam":{"accessKey":"..."}}), plus "principalId" and
+     * "apiKeyId" when known. Borrowed for the call. */
+    const struct cJSON *authorizer;
+    const char *url; /* PT_EVENT_FETCH only */
 };
 
 /* The answer of an integration. Borrowed for the duration of pt_call_done(). */
