@@ -151,7 +151,9 @@ static void dispatch_message(struct pt_conn *c, uint8_t *data, size_t len, bool 
     probe.body_json = json;
     pt_buf_init(&key);
     select_route_key(ws->api, &probe, &key);
-    if (key.len > 0 && key.len < ROUTE_KEY_MAX)
+    /* Custom route keys never start with '$': a message naming $connect or $disconnect goes to
+     * $default like any other unknown key, or a client could run those routes at will. */
+    if (key.len > 0 && key.len < ROUTE_KEY_MAX && key.data[0] != '$')
         route = pt_api_route(ws->api, key.data);
     pt_buf_cleanup(&key);
     if (route == NULL)
