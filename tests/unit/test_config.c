@@ -412,30 +412,32 @@ static void test_missing_required(void)
 
 static void test_not_supported_yet(void)
 {
-    EXPECT_ERRORS("{'admin':{'port':9180},'cluster':{},'accessLog':{},'throttle':{},'apiKeys':[],"
+    EXPECT_ERRORS("{'admin':{'port':9180},'cluster':{},'accessLog':{},'throttle':{},"
                   "'usagePlans':[],'workers':2," ONE_API "}",
                   E("admin: not supported yet"), E("cluster: not supported yet"),
                   E("accessLog: not supported yet"), E("throttle: not supported yet"),
-                  E("apiKeys: not supported yet"), E("usagePlans: not supported yet"),
-                  E("workers: not supported yet"));
+                  E("usagePlans: not supported yet"), E("workers: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
-                  E("listen[0].tls: not supported yet"));
-    EXPECT_ERRORS("{'apis':[" API("'apiKeySelectionExpression':'$request.header.x-api-key',"
-                                  "'authorizers':{},'cors':{},") "]}",
-                  E("apis[0].apiKeySelectionExpression: not supported yet"),
-                  E("apis[0].authorizers: not supported yet"),
-                  E("apis[0].cors: only HTTP APIs have this key"));
+                  E("listen[0].tls: missing required key \"certificate\""),
+                  E("listen[0].tls: missing required key \"privateKey\""));
+    EXPECT_ERRORS("{'apis':[" API("'apiKeySelectionExpression':'$request.querystring.k',"
+                                  "'authorizers':[],'cors':{},") "]}",
+                  E("apis[0].cors: only HTTP APIs have this key"),
+                  E("apis[0].apiKeySelectionExpression: expected $request.header.NAME or "
+                    "$context.authorizer.usageIdentifierKey"),
+                  E("apis[0].authorizers: expected an object of authorizers by name"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET','stages':{'dev':"
                   "{'throttle':{},'cache':{}}}," INTEGS "," ROUTES "}]}",
                   E("apis[0].stages.dev.throttle: not supported yet"),
                   E("apis[0].stages.dev.cache: not supported yet"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES "," INTEGS
-                  ",'routes':{'$connect':{'integration':'m','authorizer':'AWS_IAM',"
-                  "'apiKeyRequired':true,'authorizationScopes':[],'cache':{}}}}]}",
-                  E("apis[0].routes[\"$connect\"].authorizer: not supported yet"),
-                  E("apis[0].routes[\"$connect\"].apiKeyRequired: not supported yet"),
-                  E("apis[0].routes[\"$connect\"].authorizationScopes: not supported yet"),
-                  E("apis[0].routes[\"$connect\"].cache: not supported yet"));
+                  ",'routes':{'$connect':{'integration':'m','authorizer':'nobody',"
+                  "'apiKeyRequired':true,'authorizationScopes':[],'cache':{}},"
+                  "'hello':{'integration':'m','authorizer':'AWS_IAM'}}}]}",
+                  E("apis[0].routes[\"$connect\"].cache: not supported yet"),
+                  E("apis[0].routes[\"$connect\"].authorizer: no authorizer named \"nobody\""),
+                  E("apis[0].routes.hello.authorizer: on WebSocket APIs only $connect has an "
+                    "authorizer"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'HTTP'," STAGES "," INTEGS
                   ",'routes':{'GET /a/{x}':{'integration':'m','routeResponse':true},"
                   "'GET /a/{y}':{'integration':'m'}}}]}",
