@@ -356,12 +356,12 @@ static void log_failure(const struct pt_call *call, const struct static_job *job
 {
     struct pt_buf path;
 
-    pt_buf_init(&path);
     if (job->offload == NULL) {
         pt_log(PT_LOG_WARN, "static", "integration %s serves HTTP routes only, not route %s",
                call->integration->name, call->req->route_key);
         return;
     }
+    pt_buf_init(&path);
     pt_buf_json_escape(&path, job->path, strlen(job->path)); /* a name may hold a line break */
     pt_log(PT_LOG_WARN, "static", "cannot serve \"%s\": %s%s%s requestId=%s", path.data,
            pt_strerror(job->err), job->sys_errno ? ": " : "",
