@@ -98,8 +98,9 @@ static EVP_PKEY *rsa_key(const cJSON *jwk)
         pn++;
     for (; e_len > 0 && *pe == 0; e_len--)
         pe++;
-    if (n_len < RSA_MIN_BYTES || n_len > RSA_MAX_BYTES || (pn[n_len - 1] & 1) == 0 || e_len == 0 ||
-        e_len > RSA_MAX_E || (pe[e_len - 1] & 1) == 0 || (e_len == 1 && *pe == 1))
+    if (n_len < RSA_MIN_BYTES || (n_len == RSA_MIN_BYTES && (*pn & 0x80) == 0) ||
+        n_len > RSA_MAX_BYTES || (pn[n_len - 1] & 1) == 0 || e_len == 0 || e_len > RSA_MAX_E ||
+        (pe[e_len - 1] & 1) == 0 || (e_len == 1 && *pe == 1))
         return NULL;
     bld = OSSL_PARAM_BLD_new();
     bn_n = BN_bin2bn(pn, (int)n_len, NULL);

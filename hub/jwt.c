@@ -297,12 +297,9 @@ static enum pt_jwt_status verify_hs256(const struct pt_jwt_verifier *v, const st
     unsigned char mac[HS256_BYTES];
     size_t mac_len = 0;
 
-    if (v->secret == NULL) {
-        set(res, PT_JWT_ALG_REFUSED, "HS256 tokens are not accepted by this authorizer");
-        return res->status;
-    }
-    if (v->secret_len < PT_JWT_MIN_SECRET_BYTES) {
-        set(res, PT_JWT_ALG_REFUSED, "the HS256 secret is shorter than 32 bytes");
+    /* A short secret is the config loader's error to report; a client learns nothing of it. */
+    if (v->secret == NULL || v->secret_len < PT_JWT_MIN_SECRET_BYTES) {
+        set(res, PT_JWT_ALG_REFUSED, "the token algorithm is not accepted here");
         return res->status;
     }
     if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, v->secret, v->secret_len,
@@ -323,7 +320,7 @@ static enum pt_jwt_status verify_signature(const struct pt_jwt_verifier *v, cons
     if (alg == PT_JWT_HS256)
         return verify_hs256(v, p, res);
     if (v->jwks == NULL) {
-        set(res, PT_JWT_ALG_REFUSED, "the token algorithm needs a JWKS, and none is configured");
+        set(res, PT_JWT_ALG_REFUSED, "the token algorithm is not accepted here");
         return res->status;
     }
     res->status = pt_jwks_verify(v->jwks, alg, kid, p->signing_input, p->signing_len, p->sig,
@@ -557,7 +554,8 @@ cJSON *pt_jwt_scopes(const cJSON *claims)
 
     if (!cJSON_IsString(scope) && !cJSON_IsString(scp) && !cJSON_IsArray(scp))
         return NULL;
-    out = cJSON_CreateArray();
+    if ((out = cJSON_CreateArray()) == NULL)
+        return NULL;
     if (cJSON_IsString(scope))
         each_word(scope->valuestring, add_word, out);
     if (cJSON_IsString(scp)) {
