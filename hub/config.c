@@ -33,7 +33,7 @@
 static const struct pt_conf_field top_fields[] = {
     {"listen", PT_CONF_ANY},
     {"admin", PT_CONF_LATER},
-    {"workers", PT_CONF_INT, offsetof(struct pt_config, workers), 1, 256, 1},
+    {"workers", PT_CONF_INT, offsetof(struct pt_config, workers), 1, 64, 1},
     {"cluster", PT_CONF_LATER},
     {"limits", PT_CONF_ANY},
     {"accessLog", PT_CONF_LATER},
@@ -358,8 +358,7 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
         return;
     }
     parse_listen(c, cJSON_GetObjectItemCaseSensitive(root, "listen"), errs);
-    if (c->workers != 1)
-        pt_errors_add(errs, "workers", "not supported yet");
+
     parse_limits(c, cJSON_GetObjectItemCaseSensitive(root, "limits"), errs);
     parse_credentials(c, cJSON_GetObjectItemCaseSensitive(root, "credentials"), errs);
     pt_config_auth_parse_apikeys(c, cJSON_GetObjectItemCaseSensitive(root, "apiKeys"), errs);

@@ -127,7 +127,7 @@ struct pt_config {
     char *dir;                 /* owned: the file's folder, for relative paths */
     struct pt_listen *listens; /* owned array; default one: 127.0.0.1:8080 */
     size_t nlistens;
-    long long workers; /* 1 (more is not supported yet) */
+    long long workers; /* event-loop threads, 1..64 */
     struct pt_limits limits;
     struct pt_credential *credentials; /* owned array */
     size_t ncredentials;

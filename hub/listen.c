@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <ev.h>
+#include <openssl/ssl.h>
 
 #include "config.h"
 #include "conn.h"
@@ -31,10 +32,11 @@ struct pt_listener {
     struct pt_worker *w;
     int fd;
     char *unix_path; /* owned: removed at close */
-    SSL_CTX *tls;    /* owned: TLS listeners only */
+    SSL_CTX *tls;    /* a reference: TLS listeners only */
+    int port;        /* the port bound, for the other workers' sockets */
 };
 
-static int open_tcp(const struct pt_listen *l)
+static int open_tcp(const struct pt_listen *l, int port_override)
 {
     struct addrinfo hints = {0}, *res = NULL;
     char port[16];
@@ -43,7 +45,7 @@ static int open_tcp(const struct pt_listen *l)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%lld", l->port);
+    snprintf(port, sizeof(port), "%lld", port_override > 0 ? (long long)port_override : l->port);
     rc = getaddrinfo(l->host, port, &hints, &res);
     if (rc != 0) {
         pt_log(PT_LOG_ERR, "listen", "cannot resolve %s: %s", l->host, gai_strerror(rc));
@@ -85,24 +87,29 @@ static int open_unix(const struct pt_listen *l)
     return fd;
 }
 
-static void log_bound(int fd, const struct pt_listen *l)
+static int bound_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    int port = 0;
 
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void log_bound(const struct pt_listener *ls, const struct pt_listen *l)
+{
     if (l->unix_socket != NULL) {
         pt_log(PT_LOG_INFO, "listen", "listening on unix:%s", l->unix_socket);
         return;
     }
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-        port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                              : ((struct sockaddr_in *)&ss)->sin_port);
-    pt_log(PT_LOG_INFO, "listen", "listening on %s:%d%s", l->host, port,
+    pt_log(PT_LOG_INFO, "listen", "listening on %s:%d%s", l->host, ls->port,
            l->tls_certificate != NULL ? (l->http2 ? " (TLS, h2)" : " (TLS)") : "");
 }
 
-struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
+struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_listener *first,
+                                   size_t *count)
 {
     struct pt_listener *ls = pt_xcalloc(cfg->nlistens, sizeof(*ls));
     size_t i;
@@ -110,14 +117,23 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
     for (i = 0; i < cfg->nlistens; i++) {
         const struct pt_listen *l = &cfg->listens[i];
 
-        ls[i].fd = l->unix_socket != NULL ? open_unix(l) : open_tcp(l);
+        if (first != NULL && l->unix_socket != NULL) {
+            ls[i].fd = -1; /* a unix socket cannot be shared by port: the first worker has it */
+            continue;
+        }
+        ls[i].fd = l->unix_socket != NULL ? open_unix(l)
+                                          : open_tcp(l, first != NULL ? first[i].port : 0);
         if (ls[i].fd < 0) {
             pt_listen_close(ls, i, NULL);
             return NULL;
         }
+        ls[i].port = l->unix_socket != NULL ? 0 : bound_port(ls[i].fd);
         if (l->unix_socket != NULL)
             ls[i].unix_path = pt_xstrdup(l->unix_socket);
-        if (l->tls_certificate != NULL) {
+        if (first != NULL && first[i].tls != NULL) {
+            SSL_CTX_up_ref(first[i].tls);
+            ls[i].tls = first[i].tls;
+        } else if (l->tls_certificate != NULL) {
             char err[512];
 
             ls[i].tls = pt_tls_ctx_new(l->tls_certificate, l->tls_private_key, l->http2, err,
@@ -128,7 +144,8 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count)
                 return NULL;
             }
         }
-        log_bound(ls[i].fd, l);
+        if (first == NULL)
+            log_bound(&ls[i], l);
     }
     *count = cfg->nlistens;
     return ls;
@@ -169,6 +186,8 @@ void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w)
 
     for (i = 0; i < count; i++) {
         ls[i].w = w;
+        if (ls[i].fd < 0)
+            continue;
         ev_io_init(&ls[i].io, on_accept, ls[i].fd, EV_READ);
         ev_io_start(w->loop, &ls[i].io);
         ev_timer_init(&ls[i].retry, on_retry, 0.1, 0.0);
@@ -183,6 +202,8 @@ void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w)
     if (ls == NULL)
         return;
     for (i = 0; i < count; i++) {
+        if (ls[i].fd < 0)
+            continue;
         if (w != NULL) {
             ev_io_stop(w->loop, &ls[i].io);
             ev_timer_stop(w->loop, &ls[i].retry);

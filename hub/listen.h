@@ -8,9 +8,12 @@ struct pt_config;
 struct pt_worker;
 struct pt_listener;
 
-/* Opens every listener of <cfg>. Before the loop runs (resolves host names, may block).
- * Returns NULL with a message logged when one cannot be opened. */
-struct pt_listener *pt_listen_open(const struct pt_config *cfg, size_t *count);
+/* Opens every listener of <cfg>. Before the loops run (resolves host names, may block).
+ * With <first> (the first worker's listeners), opens the same TCP ports again with
+ * SO_REUSEPORT so that the kernel spreads connections over the workers; unix sockets stay with
+ * the first worker. Returns NULL with a message logged when one cannot be opened. */
+struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_listener *first,
+                                   size_t *count);
 
 /* Starts accepting on <w>'s loop. */
 void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w);

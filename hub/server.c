@@ -1,12 +1,15 @@
-/* The server: one worker on the default libev loop (epoll), its listeners, and the two
- * signals that matter. A reload reads and validates the new config on a thread of its own,
- * so the loop never waits for the file, then swaps the snapshot on the loop. */
+/* The server: `workers` event loops (libev, epoll), one per thread, each with its own
+ * SO_REUSEPORT listeners so the kernel spreads connections over them; the first runs on the
+ * main thread and also owns the signals. A reload reads and validates the new config on a
+ * thread of its own, so no loop waits for the file, then hands every worker the snapshot
+ * through its mailbox. A drain is a message to every worker too. */
 #include "server.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -15,31 +18,37 @@
 #include "errors.h"
 #include "h2.h"
 #include "listen.h"
+#include "mailbox.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
 #include "worker.h"
 #include "ws.h"
 
-struct server {
+struct slot {
     struct pt_worker worker;
     struct pt_listener *listeners;
     size_t nlisteners;
+    ev_timer drain_check;
+    pthread_t thread;
+    struct server *s;
+};
+
+struct server {
+    struct slot *slots;
+    struct pt_worker **workers; /* the peers array every worker shares (read-only) */
+    unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
-    ev_timer drain_check;
-    ev_async reloaded;
-    pthread_mutex_t lock;      /* guards the reload hand-over below */
-    struct pt_config *pending; /* a reloaded config waiting for the loop */
-    struct pt_errors pending_errors;
+    pthread_mutex_t lock; /* guards reloading */
     bool reloading;
 };
 
-/* ---- Drain ---- */
+/* ---- Drain (on each worker) ---- */
 
 static void on_drain_check(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    struct server *s = t->data;
-    struct pt_worker *w = &s->worker;
+    struct slot *sl = t->data;
+    struct pt_worker *w = &sl->worker;
     struct pt_conn *c, *next;
 
     if (w->nconns == 0 && w->ncalls == 0) {
@@ -57,18 +66,17 @@ static void on_drain_check(struct ev_loop *loop, ev_timer *t, int revents)
         ev_break(loop, EVBREAK_ALL);
 }
 
-static void start_drain(struct server *s)
+static void drain_worker(struct pt_worker *w, void *arg)
 {
-    struct pt_worker *w = &s->worker;
+    struct slot *sl = arg;
     struct pt_conn *c, *next;
 
     if (w->draining)
         return;
-    pt_log(PT_LOG_INFO, "server", "draining %zu connections", w->nconns);
     w->draining = true;
     w->drain_deadline = ev_now(w->loop) + (double)w->cfg->limits.drain_s;
-    pt_listen_close(s->listeners, s->nlisteners, w);
-    s->listeners = NULL;
+    pt_listen_close(sl->listeners, sl->nlisteners, w);
+    sl->listeners = NULL;
     for (c = w->conns; c != NULL; c = next) {
         next = c->next;
         if (c->state == PT_CONN_WS)
@@ -78,58 +86,56 @@ static void start_drain(struct server *s)
         else if (c->state == PT_CONN_WS_PENDING || (c->state == PT_CONN_HTTP && c->http == NULL))
             pt_conn_destroy(c);
     }
-    ev_timer_init(&s->drain_check, on_drain_check, 0.0, 0.05);
-    s->drain_check.data = s;
-    ev_timer_start(w->loop, &s->drain_check);
+    ev_timer_init(&sl->drain_check, on_drain_check, 0.0, 0.05);
+    sl->drain_check.data = sl;
+    ev_timer_start(w->loop, &sl->drain_check);
 }
 
 static void on_stop_signal(struct ev_loop *loop, ev_signal *sig, int revents)
 {
-    start_drain(sig->data);
+    struct server *s = sig->data;
+    unsigned i;
+
+    pt_log(PT_LOG_INFO, "server", "draining");
+    for (i = 0; i < s->n; i++)
+        pt_mailbox_post(&s->slots[i].worker, drain_worker, &s->slots[i]);
 }
 
 /* ---- Reload ---- */
+
+static void take_config(struct pt_worker *w, void *arg)
+{
+    struct pt_config *cfg = arg;
+
+    pt_worker_set_config(w, cfg);
+    pt_config_unref(cfg);
+}
 
 static void *reload_thread(void *arg)
 {
     struct server *s = arg;
     struct pt_errors errs;
     struct pt_config *cfg;
+    unsigned i;
+    size_t k;
 
     pt_errors_init(&errs, s->path);
     cfg = pt_config_load(s->path, &errs);
-    pthread_mutex_lock(&s->lock);
-    s->pending = cfg;
-    s->pending_errors = errs;
-    pthread_mutex_unlock(&s->lock);
-    ev_async_send(s->worker.loop, &s->reloaded);
-    return NULL;
-}
-
-static void on_reloaded(struct ev_loop *loop, ev_async *a, int revents)
-{
-    struct server *s = a->data;
-    struct pt_config *cfg;
-    struct pt_errors errs;
-    size_t i;
-
-    pthread_mutex_lock(&s->lock);
-    cfg = s->pending;
-    errs = s->pending_errors;
-    s->pending = NULL;
-    pt_errors_init(&s->pending_errors, NULL);
-    s->reloading = false;
-    pthread_mutex_unlock(&s->lock);
     if (cfg == NULL) {
         pt_log(PT_LOG_ERR, "reload", "new config rejected; keeping the old one");
-        for (i = 0; i < errs.count; i++)
-            pt_log(PT_LOG_ERR, "reload", "%s", errs.lines[i]);
+        for (k = 0; k < errs.count; k++)
+            pt_log(PT_LOG_ERR, "reload", "%s", errs.lines[k]);
     } else {
-        pt_worker_set_config(&s->worker, cfg);
+        for (i = 0; i < s->n; i++)
+            pt_mailbox_post(&s->slots[i].worker, take_config, pt_config_ref(cfg));
         pt_config_unref(cfg);
         pt_log(PT_LOG_INFO, "reload", "config reloaded from %s", s->path);
     }
     pt_errors_cleanup(&errs);
+    pthread_mutex_lock(&s->lock);
+    s->reloading = false;
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
 }
 
 static void on_sighup(struct ev_loop *loop, ev_signal *sig, int revents)
@@ -142,40 +148,117 @@ static void on_sighup(struct ev_loop *loop, ev_signal *sig, int revents)
     busy = s->reloading;
     s->reloading = true;
     pthread_mutex_unlock(&s->lock);
-    if (busy || s->worker.draining)
+    if (busy || s->slots[0].worker.draining)
         return;
     if (pthread_create(&t, NULL, reload_thread, s) != 0) {
         pt_log(PT_LOG_ERR, "reload", "cannot start the reload thread");
+        pthread_mutex_lock(&s->lock);
         s->reloading = false;
+        pthread_mutex_unlock(&s->lock);
         return;
     }
     pthread_detach(t);
 }
 
-/* ---- Run ---- */
+/* Off the loops (they have stopped): waits until no reload thread is running. */
+static void wait_for_reload(struct server *s)
+{
+    struct timespec ten_ms = {0, 10 * 1000 * 1000};
+    bool busy;
+
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        busy = s->reloading;
+        s->reloading = true; /* from now on no reload starts */
+        pthread_mutex_unlock(&s->lock);
+        if (!busy)
+            return;
+        nanosleep(&ten_ms, NULL); /* the running one sets it false when it is done */
+    }
+}
+
+/* ---- Workers ---- */
+
+static void *worker_main(void *arg)
+{
+    struct slot *sl = arg;
+
+    ev_run(sl->worker.loop, 0);
+    return NULL;
+}
+
+static void stop_worker(struct slot *sl)
+{
+    struct ev_loop *loop = sl->worker.loop;
+
+    pt_listen_close(sl->listeners, sl->nlisteners, &sl->worker);
+    sl->listeners = NULL;
+    ev_timer_stop(loop, &sl->drain_check);
+    pt_worker_cleanup(&sl->worker);
+    if (!ev_is_default_loop(loop))
+        ev_loop_destroy(loop);
+}
+
+static bool start_slots(struct server *s, struct pt_config *cfg)
+{
+    unsigned i;
+
+    for (i = 0; i < s->n; i++) {
+        struct slot *sl = &s->slots[i];
+        struct ev_loop *loop = i == 0 ? ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV)
+                                      : ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+
+        sl->s = s;
+        if (loop == NULL) {
+            pt_log(PT_LOG_ERR, "server", "cannot create an event loop");
+            return false;
+        }
+        sl->listeners = pt_listen_open(cfg, i == 0 ? NULL : s->slots[0].listeners, &sl->nlisteners);
+        if (sl->listeners == NULL) {
+            if (i > 0)
+                ev_loop_destroy(loop);
+            return false;
+        }
+        pt_worker_init(&sl->worker, loop, cfg);
+        sl->worker.id = i;
+        sl->worker.peers = s->workers;
+        sl->worker.npeers = s->n;
+        s->workers[i] = &sl->worker;
+        pt_listen_start(sl->listeners, sl->nlisteners, &sl->worker);
+    }
+    return true;
+}
 
 int pt_server_run(struct pt_config *cfg, const char *path)
 {
-    struct ev_loop *loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
     struct server *s = pt_xcalloc(1, sizeof(*s));
+    struct ev_loop *loop;
+    sigset_t all, old;
+    unsigned i, started = 0;
+    int rc = 0;
 
-    if (loop == NULL) {
-        pt_log(PT_LOG_ERR, "server", "cannot create the event loop");
-        free(s);
-        return 1;
-    }
     signal(SIGPIPE, SIG_IGN);
+    s->n = (unsigned)cfg->workers;
+    s->slots = pt_xcalloc(s->n, sizeof(*s->slots));
+    s->workers = pt_xcalloc(s->n, sizeof(*s->workers));
     s->path = pt_xstrdup(path);
     pthread_mutex_init(&s->lock, NULL);
-    pt_errors_init(&s->pending_errors, NULL);
-    s->listeners = pt_listen_open(cfg, &s->nlisteners);
-    if (s->listeners == NULL) {
-        free(s->path);
-        free(s);
-        return 1;
+    if (!start_slots(s, cfg)) {
+        rc = 1;
+        goto done;
     }
-    pt_worker_init(&s->worker, loop, cfg);
-    pt_listen_start(s->listeners, s->nlisteners, &s->worker);
+    /* Signals belong to the first worker's thread: the others block them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (i = 1; i < s->n; i++) {
+        if (pthread_create(&s->slots[i].thread, NULL, worker_main, &s->slots[i]) != 0) {
+            pt_log(PT_LOG_ERR, "server", "cannot start worker %u", i);
+            break;
+        }
+        started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    loop = s->slots[0].worker.loop;
     ev_signal_init(&s->sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&s->sigint, on_stop_signal, SIGINT);
     ev_signal_init(&s->sighup, on_sighup, SIGHUP);
@@ -183,25 +266,30 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     ev_signal_start(loop, &s->sigterm);
     ev_signal_start(loop, &s->sigint);
     ev_signal_start(loop, &s->sighup);
-    ev_async_init(&s->reloaded, on_reloaded);
-    s->reloaded.data = s;
-    ev_async_start(loop, &s->reloaded);
-    pt_log(PT_LOG_INFO, "server", "portico ready (config %s)", path);
+    if (started + 1 < s->n)
+        on_stop_signal(loop, &s->sigterm, 0);
+    pt_log(PT_LOG_INFO, "server", "portico ready (config %s, %u worker%s)", path, s->n,
+           s->n == 1 ? "" : "s");
 
     ev_run(loop, 0);
 
-    pt_listen_close(s->listeners, s->nlisteners, &s->worker);
-    ev_timer_stop(loop, &s->drain_check);
+    for (i = 1; i <= started; i++)
+        pthread_join(s->slots[i].thread, NULL);
     ev_signal_stop(loop, &s->sigterm);
     ev_signal_stop(loop, &s->sigint);
     ev_signal_stop(loop, &s->sighup);
-    ev_async_stop(loop, &s->reloaded);
-    pt_worker_cleanup(&s->worker);
+    wait_for_reload(s); /* its mail must land in mailboxes that still exist */
+done:
+    for (i = 0; i < s->n; i++)
+        if (s->workers[i] != NULL)
+            stop_worker(&s->slots[i]);
+    if (s->n > 0 && s->workers[0] != NULL)
+        ev_loop_destroy(ev_default_loop(0));
     pthread_mutex_destroy(&s->lock);
-    pt_errors_cleanup(&s->pending_errors);
     free(s->path);
+    free(s->workers);
+    free(s->slots);
     free(s);
-    ev_loop_destroy(loop);
     pt_log(PT_LOG_INFO, "server", "stopped");
-    return 0;
+    return rc;
 }

@@ -47,6 +47,7 @@ void pt_worker_init(struct pt_worker *w, struct ev_loop *loop, struct pt_config 
     w->prepare.data = w;
     ev_prepare_start(loop, &w->prepare);
     pt_sweep_start(w);
+    pt_mailbox_init(&w->mailbox, loop, w);
     w->offload = pt_offload_queue_new(loop);
     w->resolver = pt_resolver_new(loop, w->offload);
 }
@@ -59,6 +60,7 @@ void pt_worker_cleanup(struct pt_worker *w)
     pt_channel_cleanup(w);
     pt_jwks_cache_cleanup(w);
     pt_policy_cache_cleanup(w);
+    pt_mailbox_cleanup(&w->mailbox, w->loop, w);
     pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);

@@ -9,6 +9,8 @@
 
 #include <ev.h>
 
+#include "mailbox.h"
+
 struct pt_config;
 struct pt_conn;
 struct pt_callx;
@@ -53,6 +55,10 @@ struct pt_worker {
     struct pt_chanmap *chans;         /* channels (channel.c), created on first use */
     struct pt_jwks_cache *jwks;       /* JWKS fetched from URLs (jwks_cache.c) */
     struct pt_authz_cache *authz;     /* REQUEST authorizer results (policy.c) */
+
+    struct pt_mailbox mailbox; /* how other workers reach this one */
+    struct pt_worker **peers;  /* every worker, this one included, indexed by id (borrowed) */
+    unsigned npeers;
 
     bool draining;
     double drain_deadline;
