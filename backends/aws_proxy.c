@@ -237,17 +237,14 @@ static int read_result(struct invocation *inv, const struct pt_upstream_response
     return 0;
 }
 
-static void free_invocation(struct pt_call *call)
+static void free_invocation(struct invocation *inv)
 {
-    struct invocation *inv = call->backend_data;
-
     if (inv == NULL)
         return;
     cJSON_Delete(inv->result);
     free(inv->decoded);
     pt_lambda_http_result_cleanup(&inv->http);
     free(inv);
-    call->backend_data = NULL;
 }
 
 /* On HTTP routes AWS answers 500 for every failure of the function: an error it raised
@@ -285,8 +282,10 @@ static void on_response(struct pt_call *call, int err, const struct pt_upstream_
         res.err = err != 0 ? err : read_result(inv, up, &res);
     if (res.err != 0)
         res = (struct pt_result){.err = res.err};
+    /* pt_call_done() frees the call: the result it borrows lives in inv, freed after it. */
+    call->backend_data = NULL;
     pt_call_done(call, &res);
-    free_invocation(call);
+    free_invocation(inv);
 }
 
 static void aws_proxy_invoke(struct pt_call *call)
@@ -316,7 +315,8 @@ static void aws_proxy_invoke(struct pt_call *call)
 static void aws_proxy_cancel(struct pt_call *call)
 {
     pt_upstream_cancel(call);
-    free_invocation(call);
+    free_invocation(call->backend_data);
+    call->backend_data = NULL;
 }
 
 const struct pt_backend pt_backend_aws_proxy = {
