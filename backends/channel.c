@@ -96,13 +96,29 @@ static void channel_release(struct pt_integration *in)
     in->conf = NULL;
 }
 
+static void answer(struct pt_call *call, int status, struct pt_buf *body)
+{
+    struct pt_result res = {.status = status, .body = body->data, .body_len = body->len};
+
+    pt_call_done(call, &res);
+}
+
+static void published(struct pt_call *call, long delivered)
+{
+    struct pt_buf body;
+
+    pt_buf_init(&body);
+    pt_buf_printf(&body, "{\"delivered\":%ld}", delivered);
+    answer(call, 200, &body);
+    pt_buf_cleanup(&body);
+}
+
 static void channel_act(struct pt_call *call)
 {
     const struct channel_conf *cc = call->integration->conf;
     const struct pt_request *r = call->req;
-    struct pt_result res = {.status = 200};
     struct pt_buf name, msg, body;
-    long n;
+    int rc;
 
     pt_buf_init(&name);
     pt_buf_init(&msg);
@@ -110,35 +126,32 @@ static void channel_act(struct pt_call *call)
     pt_call_render(call, cc->channel_tmpl, &name);
     if (name.data == NULL)
         pt_buf_puts(&name, "");
-    switch (cc->action) {
-    case ACTION_SUBSCRIBE:
-    case ACTION_UNSUBSCRIBE:
-        n = cc->action == ACTION_SUBSCRIBE ? pt_channel_subscribe(call, name.data)
-                                           : pt_channel_unsubscribe(call, name.data);
-        pt_buf_puts(&body, cc->action == ACTION_SUBSCRIBE ? "{\"subscribed\":\"" : "{\"unsubscribed\":\"");
-        pt_buf_json_escape(&body, name.data, name.len);
-        pt_buf_puts(&body, "\"}");
-        break;
-    default:
+    if (cc->action == ACTION_PUBLISH) {
         if (cc->message_tmpl != NULL) {
             pt_call_render(call, cc->message_tmpl, &msg);
-            n = pt_channel_publish(call, name.data, msg.data ? msg.data : "", msg.len, false);
+            rc = pt_channel_publish(call, name.data, msg.data ? msg.data : "", msg.len, false,
+                                    published);
         } else {
-            n = pt_channel_publish(call, name.data, r->body ? r->body : "", r->body_len,
-                                   r->body_binary);
+            rc = pt_channel_publish(call, name.data, r->body ? r->body : "", r->body_len,
+                                    r->body_binary, published);
         }
-        pt_buf_printf(&body, "{\"delivered\":%ld}", n < 0 ? 0L : n);
-        break;
+        /* On success <published> answers, maybe already: the call must not be touched. */
+    } else {
+        rc = cc->action == ACTION_SUBSCRIBE ? pt_channel_subscribe(call, name.data)
+                                            : pt_channel_unsubscribe(call, name.data);
+        if (rc >= 0) {
+            pt_buf_puts(&body, cc->action == ACTION_SUBSCRIBE ? "{\"subscribed\":\""
+                                                              : "{\"unsubscribed\":\"");
+            pt_buf_json_escape(&body, name.data, name.len);
+            pt_buf_puts(&body, "\"}");
+            answer(call, 200, &body);
+        }
     }
-    if (n < 0) {
+    if (rc < 0) {
         /* A bad channel name from the message is the client's mistake, reported to it. */
-        pt_buf_reset(&body);
         pt_buf_puts(&body, "{\"message\":\"Invalid channel name\"}");
-        res.status = 400;
+        answer(call, 400, &body);
     }
-    res.body = body.data;
-    res.body_len = body.len;
-    pt_call_done(call, &res);
     pt_buf_cleanup(&name);
     pt_buf_cleanup(&msg);
     pt_buf_cleanup(&body);
@@ -149,9 +162,15 @@ static void channel_invoke(struct pt_call *call)
     pt_call_defer(call, channel_act);
 }
 
+static void channel_cancel(struct pt_call *call)
+{
+    pt_channel_publish_cancel(call);
+}
+
 const struct pt_backend pt_backend_channel = {
     .type = "CHANNEL",
     .configure = channel_configure,
     .release = channel_release,
     .invoke = channel_invoke,
+    .cancel = channel_cancel,
 };

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "fanout.h"
 #include "conn.h"
 #include "http.h"
 #include "errors.h"
@@ -63,6 +64,8 @@ static void callx_free(struct pt_callx *x)
 {
     if (x->upstream != NULL)
         pt_upstream_cancel(&x->pub); /* a backend that forgot: never leave a dangling exchange */
+    if (x->fanout != NULL)
+        pt_fanout_cancel(x->fanout);
     ev_timer_stop(x->w->loop, &x->deadline);
     defer_unlink(x);
     if (x->conn != NULL)

@@ -21,6 +21,7 @@ struct pt_worker;
 struct pt_callx;
 struct pt_api;
 struct pt_http;
+struct pt_fanout;
 struct pt_http1_req;
 
 /* The hub's continuation: runs once with the integration's answer (or err PT_ETIMEDOUT);
@@ -44,6 +45,8 @@ struct pt_callx {
     void *upstream;         /* the upstream exchange in flight (upstream.c), or NULL */
     struct pt_policy *policy; /* a REQUEST authorizer call: the policy it answers */
     struct cJSON *authorizer; /* owned: the context behind req.authorizer */
+    struct pt_fanout *fanout; /* a CHANNEL publish waiting for other workers */
+    void (*channel_done)(struct pt_call *call, long delivered);
     /* Owned storage behind req: */
     char connection_id[24];
     char request_id[17];

@@ -10,6 +10,7 @@
 #include "call.h"
 #include "config.h"
 #include "conn.h"
+#include "fanout.h"
 #include "msg.h"
 #include "portico/channel.h"
 #include "portico/err.h"
@@ -263,21 +264,36 @@ long pt_channel_publish_local(struct pt_worker *w, const char *api, const char *
     return delivered;
 }
 
-void pt_channel_presence(struct pt_worker *w, const char *api, const char *stage, const char *name,
-                         struct pt_buf *out)
+size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage,
+                          const char *name, struct pt_buf *ids)
 {
     struct pt_chan *ch = lookup(w, api, stage, name);
     size_t i, n = 0;
 
-    for (i = 0; ch != NULL && i < ch->nsubs; i++)
-        n += ch->subs[i]->state == PT_CONN_WS;
-    pt_buf_printf(out, "{\"count\":%zu,\"connections\":[", n);
-    for (i = 0, n = 0; ch != NULL && i < ch->nsubs; i++) {
+    for (i = 0; ch != NULL && i < ch->nsubs; i++) {
         if (ch->subs[i]->state != PT_CONN_WS)
             continue;
-        pt_buf_printf(out, "%s\"%s\"", n++ ? "," : "", ch->subs[i]->ws->id);
+        pt_buf_printf(ids, "%s\"%s\"", n++ ? "," : "", ch->subs[i]->ws->id);
     }
-    pt_buf_puts(out, "]}");
+    return n;
+}
+
+size_t pt_channel_list(struct pt_worker *w, const char *api, const char *stage, uint32_t *slot,
+                       size_t limit, struct pt_buf *ids)
+{
+    size_t n = 0;
+
+    for (; *slot < w->nslots; (*slot)++) {
+        struct pt_conn *c = w->slots[*slot];
+
+        if (c == NULL || c->state != PT_CONN_WS || strcmp(c->ws->api_name, api) != 0 ||
+            strcmp(c->ws->stage_name, stage) != 0)
+            continue;
+        if (n == limit)
+            break;
+        pt_buf_printf(ids, "%s\"%s\"", n++ ? "," : "", c->ws->id);
+    }
+    return n;
 }
 
 void pt_channel_cleanup(struct pt_worker *w)
@@ -320,13 +336,38 @@ int pt_channel_unsubscribe(struct pt_call *call, const char *channel)
     return pt_channel_leave(x->w, x->conn, channel);
 }
 
-long pt_channel_publish(struct pt_call *call, const char *channel, const void *data, size_t len,
-                        bool binary)
+static void on_published(struct pt_worker *w, void *ud, long delivered, size_t count,
+                         const char *ids)
+{
+    struct pt_callx *x = ud;
+    pt_channel_done_fn *done = x->channel_done;
+
+    x->fanout = NULL;
+    done(&x->pub, delivered);
+}
+
+int pt_channel_publish(struct pt_call *call, const char *channel, const void *data, size_t len,
+                       bool binary, pt_channel_done_fn *done)
 {
     struct pt_callx *x = (struct pt_callx *)call;
+    struct pt_fanout *f;
 
     if (!pt_channel_name_ok(channel))
         return PT_EINVAL;
-    return pt_channel_publish_local(x->w, x->req.api_name, x->req.stage, channel, data, len,
-                                    binary);
+    x->channel_done = done;
+    /* With one worker <done> has run (and may have freed the call) when this returns NULL. */
+    f = pt_fanout_publish(x->w, x->req.api_name, x->req.stage, channel, data, len, binary,
+                          on_published, x);
+    if (f != NULL)
+        x->fanout = f;
+    return 0;
+}
+
+void pt_channel_publish_cancel(struct pt_call *call)
+{
+    struct pt_callx *x = (struct pt_callx *)call;
+
+    if (x->fanout != NULL)
+        pt_fanout_cancel(x->fanout);
+    x->fanout = NULL;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "portico/buf.h"
 
@@ -36,15 +37,22 @@ int pt_channel_leave(struct pt_worker *w, struct pt_conn *c, const char *name);
 /* Leaves every channel (the connection is closing). */
 void pt_channel_leave_all(struct pt_worker *w, struct pt_conn *c);
 
-/* Queues the message for every subscriber of <name> in <c>'s... in API <api>, stage <stage>.
+/* Queues the message for every subscriber of <name> on this worker, in API <api> and stage
+ * <stage>.
  * Subscribers whose send queue is full are closed with 1008 after what they have queued.
  * Returns how many connections the message was queued for. */
 long pt_channel_publish_local(struct pt_worker *w, const char *api, const char *stage,
                               const char *name, const void *data, size_t len, bool binary);
 
-/* Appends {"count":N,"connections":["id",...]} for the channel. */
-void pt_channel_presence(struct pt_worker *w, const char *api, const char *stage, const char *name,
-                         struct pt_buf *out);
+/* Appends the quoted ids of this worker's subscribers of the channel, comma-separated, and
+ * returns how many. */
+size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage,
+                          const char *name, struct pt_buf *ids);
+
+/* Appends up to <limit> quoted ids of this worker's connections of <api> and <stage>, from slot
+ * *<slot> on; leaves *<slot> at the slot where a next page would start. Returns how many. */
+size_t pt_channel_list(struct pt_worker *w, const char *api, const char *stage, uint32_t *slot,
+                       size_t limit, struct pt_buf *ids);
 
 /* Frees the registry of <w> (every connection must have left). */
 void pt_channel_cleanup(struct pt_worker *w);

@@ -10,6 +10,9 @@
 
 #include "awserr.h"
 #include "call.h"
+#include "conn_ops.h"
+#include "fanout.h"
+#include "mgmt_channels.h"
 #include "h2.h"
 #include "policy.h"
 #include "http_api.h"
@@ -94,6 +97,12 @@ void pt_http_free(struct pt_http *h)
 {
     if (h->policy != NULL)
         pt_policy_cancel(h->policy);
+    if (h->remote != NULL)
+        pt_conn_op_detach(h->remote);
+    if (h->fanout != NULL)
+        pt_fanout_cancel(h->fanout);
+    if (h->list != NULL)
+        pt_mgmt_list_detach(h->list);
     if (h->call != NULL)
         pt_callx_cancel(h->call); /* the client went away first */
     pt_config_unref(h->cfg);

@@ -15,6 +15,9 @@
 struct pt_conn;
 struct pt_callx;
 struct pt_policy;
+struct pt_conn_op;
+struct pt_fanout;
+struct pt_list_job;
 struct pt_config;
 
 /* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
@@ -33,6 +36,9 @@ struct pt_http {
     char request_id[17];
     struct pt_callx *call; /* the integration call serving this request, or NULL */
     struct pt_policy *policy; /* the policy chain checking it, or NULL */
+    struct pt_conn_op *remote; /* a connection operation on another worker, or NULL */
+    struct pt_fanout *fanout;  /* a publish or presence gathering from the workers, or NULL */
+    struct pt_list_job *list;  /* a connection listing going from worker to worker, or NULL */
     struct pt_config *cfg; /* a reference for the request's life: its api, stage, route */
 };
 

@@ -8,9 +8,12 @@
 #include "awserr.h"
 #include "channel.h"
 #include "config.h"
+#include "fanout.h"
+#include "mailbox.h"
 #include "conn.h"
 #include "http.h"
 #include "portico/buf.h"
+#include "portico/xalloc.h"
 #include "router.h"
 #include "utf8.h"
 #include "worker.h"
@@ -41,51 +44,138 @@ static bool bad_name(struct pt_http *h, const char *name)
     return true;
 }
 
-void pt_mgmt_subscription(struct pt_http *h, struct pt_conn *target, const char *name)
+static void on_gathered(struct pt_worker *w, void *ud, long delivered, size_t count,
+                        const char *ids)
 {
-    struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
+    struct pt_http *h = ud;
+    struct pt_buf b;
 
-    if (bad_name(h, name))
-        return;
-    if (method_is(h, "PUT"))
-        pt_channel_join(h->conn->w, target, name);
-    else if (method_is(h, "DELETE"))
-        pt_channel_leave(h->conn->w, target, name);
-    else {
-        pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
-        return;
-    }
-    pt_http_respond(h, 204, &hdr, 1, NULL, NULL, 0);
+    h->fanout = NULL;
+    pt_buf_init(&b);
+    if (method_is(h, "POST"))
+        pt_buf_printf(&b, "{\"delivered\":%ld}", delivered);
+    else
+        pt_buf_printf(&b, "{\"count\":%zu,\"connections\":[%s]}", count, ids);
+    respond_json(h, 200, &b);
+    pt_buf_cleanup(&b);
 }
 
 void pt_mgmt_channel(struct pt_http *h, const struct pt_route_match *m, const char *name)
 {
     struct pt_worker *w = h->conn->w;
-    struct pt_buf b;
+    struct pt_fanout *f;
     bool binary;
-    long n;
 
     if (bad_name(h, name))
         return;
-    pt_buf_init(&b);
     if (method_is(h, "POST")) {
         binary = pt_utf8_feed(PT_UTF8_ACCEPT, (const uint8_t *)h->body.data, h->body.len) !=
                  PT_UTF8_ACCEPT;
-        n = pt_channel_publish_local(w, m->api->name, m->stage->name, name,
-                                     h->body.data ? h->body.data : "", h->body.len, binary);
-        pt_buf_printf(&b, "{\"delivered\":%ld}", n);
+        f = pt_fanout_publish(w, m->api->name, m->stage->name, name,
+                              h->body.data ? h->body.data : "", h->body.len, binary, on_gathered,
+                              h);
     } else if (method_is(h, "GET")) {
-        pt_channel_presence(w, m->api->name, m->stage->name, name, &b);
+        f = pt_fanout_presence(w, m->api->name, m->stage->name, name, on_gathered, h);
     } else {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }
-    respond_json(h, 200, &b);
-    pt_buf_cleanup(&b);
+    if (f != NULL)
+        h->fanout = f; /* answered later: pt_http_free cancels it if the client goes first */
 }
 
-/* The value of query parameter <key> as a number, or <def>. */
-static long query_number(const struct pt_http *h, const char *key, long def)
+/* ---- Listing, a worker at a time ---- */
+
+struct pt_list_job {
+    struct pt_worker *origin;
+    struct pt_http *h; /* origin only; NULL once the request went away */
+    char *api, *stage; /* owned, read by the other workers */
+    unsigned worker;   /* whose slots are being read */
+    uint32_t slot;
+    size_t limit, n;
+    struct pt_buf ids;
+};
+
+static void list_step(struct pt_list_job *j);
+
+static void list_free(struct pt_list_job *j)
+{
+    free(j->api);
+    free(j->stage);
+    pt_buf_cleanup(&j->ids);
+    free(j);
+}
+
+static void list_answer(struct pt_list_job *j)
+{
+    struct pt_http *h = j->h;
+    struct pt_buf b;
+
+    if (h != NULL) {
+        h->list = NULL;
+        pt_buf_init(&b);
+        pt_buf_printf(&b, "{\"connections\":[%s]", j->ids.data ? j->ids.data : "");
+        if (j->worker < j->origin->npeers)
+            pt_buf_printf(&b, ",\"next\":\"%u.%u\"", j->worker, j->slot);
+        pt_buf_puts(&b, "}");
+        respond_json(h, 200, &b);
+        pt_buf_cleanup(&b);
+    }
+    list_free(j);
+}
+
+static void list_step_mail(struct pt_worker *w, void *arg)
+{
+    list_step(arg);
+}
+
+/* On the worker being read: appends its part, then hands the job back to the origin. */
+static void list_read(struct pt_worker *w, void *arg)
+{
+    struct pt_list_job *j = arg;
+    struct pt_buf part;
+    size_t got;
+
+    pt_buf_init(&part);
+    got = pt_channel_list(w, j->api, j->stage, &j->slot, j->limit - j->n, &part);
+    if (got > 0) {
+        if (j->n > 0)
+            pt_buf_putc(&j->ids, ',');
+        pt_buf_append(&j->ids, part.data, part.len);
+        j->n += got;
+    }
+    pt_buf_cleanup(&part);
+    if (j->slot >= w->nslots) {
+        j->worker++; /* this worker is done: the next page starts at the next one */
+        j->slot = 0;
+    }
+    if (w != j->origin)
+        pt_mailbox_post(j->origin, list_step_mail, j);
+    else
+        list_step(j);
+}
+
+static void list_step(struct pt_list_job *j)
+{
+    struct pt_worker *w = j->origin;
+
+    if (j->n == j->limit || j->worker >= w->npeers) {
+        list_answer(j);
+        return;
+    }
+    if (w->peers[j->worker] == w)
+        list_read(w, j);
+    else
+        pt_mailbox_post(w->peers[j->worker], list_read, j);
+}
+
+void pt_mgmt_list_detach(struct pt_list_job *j)
+{
+    j->h = NULL;
+}
+
+/* The value of query parameter <key>, or NULL (owned). */
+static char *query_value(const struct pt_http *h, const char *key)
 {
     const char *q = h->req.query.p, *end = q + h->req.query.len;
     size_t klen = strlen(key);
@@ -93,55 +183,70 @@ static long query_number(const struct pt_http *h, const char *key, long def)
     while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
 
-        if ((size_t)(stop - q) > klen && memcmp(q, key, klen) == 0 && q[klen] == '=') {
-            char num[24];
-            size_t n = (size_t)(stop - q) - klen - 1;
-
-            if (n == 0 || n >= sizeof(num))
-                return -1;
-            memcpy(num, q + klen + 1, n);
-            num[n] = '\0';
-            return strspn(num, "0123456789") == n ? strtol(num, NULL, 10) : -1;
-        }
+        if ((size_t)(stop - q) > klen && memcmp(q, key, klen) == 0 && q[klen] == '=')
+            return pt_xstrndup(q + klen + 1, (size_t)(stop - q) - klen - 1);
         q = stop + 1;
     }
-    return def;
+    return NULL;
+}
+
+/* limit: 1..LIST_MAX (default LIST_DEFAULT); next: "W.S" from an earlier page. */
+static bool list_params(const struct pt_http *h, size_t *limit, unsigned *worker, uint32_t *slot)
+{
+    char *l = query_value(h, "limit"), *n = query_value(h, "next"), *end;
+    unsigned long v;
+    bool ok = true;
+
+    *limit = LIST_DEFAULT;
+    *worker = 0;
+    *slot = 0;
+    if (l != NULL) {
+        v = strtoul(l, &end, 10);
+        ok = *l != '\0' && *end == '\0' && v >= 1 && v <= LIST_MAX;
+        *limit = v;
+    }
+    if (ok && n != NULL) {
+        v = strtoul(n, &end, 10);
+        ok = end != n && *end == '.' && v < h->conn->w->npeers;
+        *worker = (unsigned)v;
+        if (ok) {
+            const char *s2 = end + 1;
+
+            v = strtoul(s2, &end, 10);
+            ok = end != s2 && *end == '\0' && v <= UINT32_MAX;
+            *slot = (uint32_t)v;
+        }
+    }
+    free(l);
+    free(n);
+    return ok;
 }
 
 void pt_mgmt_list(struct pt_http *h, const struct pt_route_match *m)
 {
-    struct pt_worker *w = h->conn->w;
-    long limit = query_number(h, "limit", LIST_DEFAULT), next = query_number(h, "next", 0);
-    struct pt_buf b;
+    struct pt_list_job *j;
+    size_t limit;
+    unsigned worker;
     uint32_t slot;
-    long n = 0;
 
     if (!method_is(h, "GET")) {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }
-    if (limit < 1 || limit > LIST_MAX || next < 0) {
+    if (!list_params(h, &limit, &worker, &slot)) {
         pt_awserr_respond(h, PT_AWSERR_BAD_REQUEST,
                           "limit must be 1 to 1000 and next a token from an earlier page");
         return;
     }
-    pt_buf_init(&b);
-    pt_buf_puts(&b, "{\"connections\":[");
-    /* The page token is the slot to continue from: stable while connections come and go. */
-    for (slot = (uint32_t)next; slot < w->nslots; slot++) {
-        struct pt_conn *c = w->slots[slot];
-
-        if (c == NULL || c->state != PT_CONN_WS || strcmp(c->ws->api_name, m->api->name) != 0 ||
-            strcmp(c->ws->stage_name, m->stage->name) != 0)
-            continue;
-        if (n == limit)
-            break;
-        pt_buf_printf(&b, "%s\"%s\"", n++ ? "," : "", c->ws->id);
-    }
-    pt_buf_puts(&b, "]");
-    if (slot < w->nslots)
-        pt_buf_printf(&b, ",\"next\":\"%u\"", slot);
-    pt_buf_puts(&b, "}");
-    respond_json(h, 200, &b);
-    pt_buf_cleanup(&b);
+    j = pt_xcalloc(1, sizeof(*j));
+    j->origin = h->conn->w;
+    j->h = h;
+    j->api = pt_xstrdup(m->api->name);
+    j->stage = pt_xstrdup(m->stage->name);
+    j->worker = worker;
+    j->slot = slot;
+    j->limit = limit;
+    pt_buf_init(&j->ids);
+    h->list = j;
+    list_step(j);
 }

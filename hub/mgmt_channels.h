@@ -7,13 +7,15 @@ struct pt_http;
 struct pt_conn;
 struct pt_route_match;
 
-/* PUT (subscribe) or DELETE (unsubscribe) .../@connections/{id}/channels/{name} for <target>. */
-void pt_mgmt_subscription(struct pt_http *h, struct pt_conn *target, const char *name);
-
 /* POST (publish) or GET (presence) .../@channels/{name}. */
 void pt_mgmt_channel(struct pt_http *h, const struct pt_route_match *m, const char *name);
 
-/* GET .../@connections?limit=&next=: the stage's connections, a page at a time. */
+/* GET .../@connections?limit=&next=: the stage's connections, a page at a time, gathered
+ * from one worker after another. */
 void pt_mgmt_list(struct pt_http *h, const struct pt_route_match *m);
+
+/* The request went away: the listing, when done, is dropped. */
+struct pt_list_job;
+void pt_mgmt_list_detach(struct pt_list_job *j);
 
 #endif
