@@ -109,7 +109,8 @@ void pt_h2_respond(struct pt_http *h, int status, const struct pt_kv *headers, s
     size_t n = 0, i, off = 0, total = 1;
 
     snprintf(status_text, sizeof(status_text), "%d", status);
-    snprintf(length, sizeof(length), "%zu", len);
+    snprintf(length, sizeof(length), "%lld",
+             head && h->head_length > 0 ? h->head_length : (long long)len);
     nva[n++] = make_nv(":status", 7, status_text);
     if (content_type != NULL)
         nva[n++] = make_nv("content-type", 12, content_type);
@@ -331,7 +332,7 @@ void pt_h2_drain(struct pt_conn *c)
     nghttp2_submit_goaway(c->h2->s, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(c->h2->s), NGHTTP2_NO_ERROR,
                           NULL, 0);
-    nghttp2_session_terminate_session(c->h2->s, NGHTTP2_NO_ERROR);
+    /* Open streams finish; nghttp2 stops wanting to read once they have, and flush() closes. */
     flush(c);
 }
 

@@ -143,7 +143,8 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
     if (content_type != NULL)
         pt_buf_printf(&b, "Content-Type: %s\r\n", content_type);
     if (status != 204 && status != 304)
-        pt_buf_printf(&b, "Content-Length: %zu\r\n", len);
+        pt_buf_printf(&b, "Content-Length: %lld\r\n",
+                      head && h->head_length > 0 ? h->head_length : (long long)len);
     for (i = 0; i < nheaders; i++)
         pt_buf_printf(&b, "%s: %s\r\n", headers[i].name, headers[i].value);
     if (!keep)

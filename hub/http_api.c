@@ -87,6 +87,9 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     for (i = 0; i < res->nheaders; i++) {
         const char *name = res->headers[i].name;
 
+        if (strcasecmp(name, "Content-Length") == 0 && h->req.method.len == 4 &&
+            memcmp(h->req.method.p, "HEAD", 4) == 0)
+            h->head_length = strtoll(res->headers[i].value, NULL, 10); /* HEAD: no body came */
         if (is_hop_header(name) || strpbrk(name, "\r\n:") != NULL ||
             strpbrk(res->headers[i].value, "\r\n") != NULL ||
             (api->cors != NULL && pt_cors_is_cors_header(name)))
@@ -124,7 +127,7 @@ static void fill_request(struct pt_callx *x, struct pt_http *h, const struct pt_
     x->route_path = pt_xstrdup(m->rest[0] != '\0' ? m->rest : "/");
     x->req.route_path = x->route_path;
     x->req.protocol = h->req.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
-    x->req.scheme = "http";
+    x->req.scheme = c->ssl != NULL ? "https" : "http";
     pt_callx_copy_headers(x, &h->req);
     x->host = header_dup(&h->req, "Host");
     x->req.host = x->host;

@@ -235,7 +235,6 @@ const LATER = [
   ['accessLog', { accessLog: { path: '-', format: '$context.requestId' } }, 'accessLog'],
   ['admin', { admin: { host: '127.0.0.1', port: 9180, token: null } }, 'admin'],
   ['throttle', { throttle: { rateLimit: 10, burstLimit: 5 } }, 'throttle'],
-  ['workers 2', { workers: 2 }, 'workers'],
 ];
 
 test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T, async (t) => {
