@@ -150,6 +150,7 @@ static cJSON *websocket_event(const struct pt_request *r)
     cJSON_AddStringToObject(ctx, "domainName", r->domain_name);
     cJSON_AddStringToObject(ctx, "connectionId", r->connection_id);
     cJSON_AddStringToObject(ctx, "apiId", r->api_name);
+    pt_lambda_add_authorizer(ctx, r, true);
     if (r->type == PT_EVENT_DISCONNECT) {
         cJSON_AddNumberToObject(ctx, "disconnectStatusCode", r->disconnect_status);
         cJSON_AddStringToObject(ctx, "disconnectReason", r->disconnect_reason);
@@ -271,6 +272,25 @@ static int read_http_result(struct pt_call *call, int err, const struct pt_upstr
     return pt_lambda_http_read(&inv->http, ac->format, up->body, up->body_len, res);
 }
 
+/* A REQUEST authorizer's verdict is the function's raw result; the hub reads it. */
+static int read_authorizer_result(int err, const struct pt_upstream_response *up,
+                                  struct pt_result *res)
+{
+    size_t i;
+
+    if (err != 0)
+        return err;
+    for (i = 0; i < up->nheaders; i++)
+        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
+            return PT_EPROTO;
+    if (up->status != 200)
+        return PT_EPROTO;
+    res->status = 200;
+    res->body = up->body;
+    res->body_len = up->body_len;
+    return 0;
+}
+
 static void on_response(struct pt_call *call, int err, const struct pt_upstream_response *up)
 {
     struct invocation *inv = call->backend_data;
@@ -278,6 +298,8 @@ static void on_response(struct pt_call *call, int err, const struct pt_upstream_
 
     if (call->req->type == PT_EVENT_HTTP)
         res.err = read_http_result(call, err, up, &res);
+    else if (call->req->type == PT_EVENT_AUTHORIZER)
+        res.err = read_authorizer_result(err, up, &res);
     else
         res.err = err != 0 ? err : read_result(inv, up, &res);
     if (res.err != 0)
@@ -294,9 +316,12 @@ static void aws_proxy_invoke(struct pt_call *call)
     struct pt_upstream_request req = {.method = "POST"};
     struct pt_kv headers[1] = {{"Content-Type", "application/json"}};
     struct pt_buf url;
-    cJSON *ev = call->req->type == PT_EVENT_HTTP ? pt_lambda_http_event(call->req, ac->format)
-                                                 : websocket_event(call->req);
-    char *body = cJSON_PrintUnformatted(ev);
+    const struct pt_request *r = call->req;
+    cJSON *ev = r->type == PT_EVENT_AUTHORIZER ? NULL
+                : r->type == PT_EVENT_HTTP     ? pt_lambda_http_event(r, ac->format)
+                                               : websocket_event(r);
+    /* An authorizer's event is built by the hub and sent as it is. */
+    char *body = ev != NULL ? cJSON_PrintUnformatted(ev) : pt_xstrndup(r->body, r->body_len);
 
     call->backend_data = pt_xcalloc(1, sizeof(struct invocation));
     pt_buf_init(&url);
@@ -308,7 +333,7 @@ static void aws_proxy_invoke(struct pt_call *call)
     req.body_len = strlen(body);
     pt_upstream_send(call, &req, on_response);
     pt_buf_cleanup(&url);
-    cJSON_free(body);
+    free(body); /* cJSON's allocator is the C library's */
     cJSON_Delete(ev);
 }
 

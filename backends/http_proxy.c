@@ -324,6 +324,20 @@ static void http_proxy_invoke(struct pt_call *call)
         return;
     }
     pt_buf_init(&url);
+    if (r->type == PT_EVENT_AUTHORIZER) {
+        /* A REQUEST authorizer: the event (JSON, built by the hub) is POSTed as it is, and the
+         * JSON answer is the verdict. */
+        headers[n++] = (struct pt_kv){"Content-Type", "application/json"};
+        pt_call_render(call, hc->uri_tmpl, &url);
+        req.url = url.data;
+        req.headers = headers;
+        req.nheaders = n;
+        req.body = r->body;
+        req.body_len = r->body_len;
+        pt_upstream_send(call, &req, on_response);
+        pt_buf_cleanup(&url);
+        return;
+    }
     pt_call_render(call, hc->uri_tmpl, &url);
     if (r->type == PT_EVENT_CONNECT && r->query != NULL && r->query[0] != '\0') {
         pt_buf_putc(&url, strchr(url.data, '?') != NULL ? '&' : '?');

@@ -338,6 +338,58 @@ static cJSON *add_context(cJSON *ev, const struct pt_request *r)
     return ctx;
 }
 
+/* ---- The authorizer's context ---- */
+
+void pt_lambda_add_authorizer(cJSON *ctx, const struct pt_request *r, bool flat)
+{
+    static const char *const kinds[] = {"jwt", "lambda", "iam", NULL};
+    const cJSON *a = r->authorizer, *lambda, *jwt, *it, *v;
+    cJSON *out, *id;
+    size_t i;
+
+    if (a == NULL)
+        return;
+    if (!flat) {
+        out = cJSON_AddObjectToObject(ctx, "authorizer");
+        for (i = 0; kinds[i] != NULL; i++)
+            if ((v = cJSON_GetObjectItemCaseSensitive(a, kinds[i])) != NULL)
+                cJSON_AddItemToObject(out, kinds[i], cJSON_Duplicate(v, 1));
+        return;
+    }
+    out = cJSON_AddObjectToObject(ctx, "authorizer");
+    if ((v = cJSON_GetObjectItemCaseSensitive(a, "principalId")) != NULL && cJSON_IsString(v))
+        cJSON_AddStringToObject(out, "principalId", v->valuestring);
+    lambda = cJSON_GetObjectItemCaseSensitive(a, "lambda");
+    cJSON_ArrayForEach(it, lambda)
+    {
+        /* REST and WebSocket authorizer context values reach functions as strings. */
+        if (cJSON_IsString(it)) {
+            cJSON_AddStringToObject(out, it->string, it->valuestring);
+        } else if (cJSON_IsNumber(it) || cJSON_IsBool(it)) {
+            char *text = cJSON_PrintUnformatted(it);
+
+            cJSON_AddStringToObject(out, it->string, text);
+            cJSON_free(text);
+        }
+    }
+    jwt = cJSON_GetObjectItemCaseSensitive(a, "jwt");
+    if ((v = cJSON_GetObjectItemCaseSensitive(jwt, "claims")) != NULL)
+        cJSON_AddItemToObject(out, "claims", cJSON_Duplicate(v, 1));
+    id = cJSON_GetObjectItemCaseSensitive(ctx, "identity");
+    if (id == NULL)
+        id = cJSON_AddObjectToObject(ctx, "identity");
+    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "iam"), "accessKey");
+    if (cJSON_IsString(v)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(id, "accessKey");
+        cJSON_AddStringToObject(id, "accessKey", v->valuestring);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(a, "apiKeyId");
+    if (cJSON_IsString(v)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(id, "apiKeyId");
+        cJSON_AddStringToObject(id, "apiKeyId", v->valuestring);
+    }
+}
+
 /* ---- The events ---- */
 
 static cJSON *event_v2(const struct pt_request *r)
@@ -368,6 +420,7 @@ static cJSON *event_v2(const struct pt_request *r)
     cJSON_AddStringToObject(ctx, "requestId", r->request_id);
     cJSON_AddStringToObject(ctx, "routeKey", r->route_key);
     cJSON_AddStringToObject(ctx, "stage", r->stage);
+    pt_lambda_add_authorizer(ctx, r, false);
     pt_lambda_http_clf_time(when, sizeof(when), r->request_time_ms);
     cJSON_AddStringToObject(ctx, "time", when);
     cJSON_AddNumberToObject(ctx, "timeEpoch", (double)r->request_time_ms);
@@ -434,6 +487,7 @@ static cJSON *event_v1(const struct pt_request *r)
     cJSON_AddStringToObject(ctx, "resourceId", r->route_key);
     cJSON_AddStringToObject(ctx, "resourcePath", resource);
     cJSON_AddStringToObject(ctx, "stage", r->stage);
+    pt_lambda_add_authorizer(ctx, r, true);
     add_kv(ev, "pathParameters", r->path_params, r->npath_params, true);
     add_kv(ev, "stageVariables", r->stage_vars, r->nstage_vars, true);
     add_body(ev, r, true);

@@ -41,6 +41,12 @@ void pt_lambda_http_result_cleanup(struct pt_lambda_http_result *lr);
 /* Standard base64 of the <n> bytes at <p>: an owned NUL-terminated string. */
 char *pt_lambda_http_base64(const void *p, size_t n);
 
+/* Adds requestContext.authorizer (and identity.accessKey/apiKeyId where the format has them)
+ * from the request's authorizer context: as it is for payload 2.0 ({"jwt":...}, {"lambda":...},
+ * {"iam":...}), flattened for 1.0 and WebSocket events (principalId, the context's keys as
+ * strings, and "claims" for a JWT), as AWS shapes each. */
+void pt_lambda_add_authorizer(struct cJSON *ctx, const struct pt_request *r, bool flat);
+
 /* Decodes the standard base64 <s> (<n> chars, padded). Returns an owned buffer with its length in
  * <out_len>, or NULL when <s> is not base64. */
 unsigned char *pt_lambda_http_unbase64(const char *s, size_t n, size_t *out_len);
