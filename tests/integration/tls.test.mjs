@@ -13,7 +13,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
   startFor,
   runPortico,
@@ -222,14 +222,16 @@ function tlsHandshake(port, opts = {}) {
 
 /**
  * A local upstream for HTTP_PROXY: answers "slow: PATH" after delayMs. arrived() resolves when
- * a request has come in.
+ * the first request has come in; seen lists every request ({url, method, headers}).
  */
 async function slowUpstream(t, delayMs) {
   const port = await freePort();
   let arrivedResolve;
   const arrivedP = new Promise((r) => (arrivedResolve = r));
+  const seen = [];
   const srv = http.createServer((req, res) => {
     req.resume();
+    seen.push({ url: req.url, method: req.method, headers: req.headers });
     arrivedResolve(req.url);
     setTimeout(() => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -241,7 +243,7 @@ async function slowUpstream(t, delayMs) {
     srv.closeAllConnections?.();
     srv.close();
   });
-  return { port, arrived: () => arrivedP };
+  return { port, arrived: () => arrivedP, seen };
 }
 
 /** Resolves how a raw socket ended: {bytes: Buffer received, how: 'end'|'close'|'error'|'timeout'}. */
@@ -465,25 +467,32 @@ test('wss: messages both ways, including 100 KB text and binary ones, in order',
   assert.equal((await closeEvent(ws)).code, 1000);
 });
 
-test('wss: the management API over https reaches a wss connection (AWS SDK, https endpoint)', T, async (t) => {
+test('wss: the management API over https (AWS SDK) and over HTTP/2 (curl --aws-sigv4) reaches a wss connection', T, async (t) => {
   const p = await startTls(t);
   const ws = await openWs(`wss://127.0.0.1:${p.tlsPort}/dev`, { ca: p.ca });
   const id = await connectionIdOf(ws);
-  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
   const agent = new https.Agent({ ca: p.ca });
   t.after(() => agent.destroy());
   // mgmtClient speaks http://; this is the same client on the https endpoint.
-  const { ApiGatewayManagementApiClient } = await import('@aws-sdk/client-apigatewaymanagementapi');
   const secure = new ApiGatewayManagementApiClient({
     endpoint: `https://127.0.0.1:${p.tlsPort}/dev`,
     region: 'us-east-1',
     credentials: { accessKeyId: CREDENTIALS[0].accessKeyId, secretAccessKey: CREDENTIALS[0].secretAccessKey },
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+    requestHandler: { httpsAgent: agent }, // options for the SDK's own Node.js handler
   });
   t.after(() => secure.destroy());
   await secure.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('pushed over https') }));
   assert.equal(await nextText(ws), 'pushed over https');
+  // The same over HTTP/2, signed by curl.
+  const r = await curl([
+    '--http2', '--cacert', p.certFile, '--aws-sigv4', 'aws:amz:us-east-1:execute-api',
+    '--user', `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`,
+    '--data-binary', 'pushed over h2', `https://127.0.0.1:${p.tlsPort}/dev/@connections/${encodeURIComponent(id)}`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual([r.version, r.status], ['2', 200], r.body);
+  assert.equal(await nextText(ws), 'pushed over h2');
   ws.close();
 });
 
@@ -519,6 +528,23 @@ test('the same routes answer on a plain and a TLS listener of one config', T, as
   assert.equal(await nextText(wss), 'from the plain listener');
   wss.close();
   wsp.close();
+});
+
+test('HTTP_PROXY behind a TLS listener: the upstream sees X-Forwarded-Proto https (http on the plain one)', T, async (t) => {
+  const up = await slowUpstream(t, 0);
+  const p = await startTls(t, { plain: true, upstreamPort: up.port });
+  const session = await h2session(t, p);
+  const viaH2 = await h2request(session, { ':method': 'POST', ':path': '/h/up/h2?q=1' }, 'over h2');
+  const viaH1 = await httpsRequest({ port: p.tlsPort, ca: p.ca, method: 'POST', path: '/h/up/h1?q=2', body: 'over h1' });
+  const viaPlain = await curl(['--data-binary', 'plain', `http://127.0.0.1:${p.plainPort}/h/up/plain?q=3`]);
+  assert.deepEqual([viaH2.status, viaH2.text], [200, 'slow: /h2?q=1']);
+  assert.deepEqual([viaH1.status, viaH1.text], [200, 'slow: /h1?q=2']);
+  assert.deepEqual([viaPlain.status, viaPlain.body], [200, 'slow: /plain?q=3']);
+  const by = (u) => up.seen.find((r) => r.url === u);
+  assert.equal(by('/h2?q=1').method, 'POST');
+  assert.equal(by('/plain?q=3').headers['x-forwarded-proto'], 'http');
+  assert.equal(by('/h1?q=2').headers['x-forwarded-proto'], 'https', 'HTTP/1.1 over TLS is https to the upstream');
+  assert.equal(by('/h2?q=1').headers['x-forwarded-proto'], 'https', 'HTTP/2 over TLS is https to the upstream');
 });
 
 /* ---------------------------------------------------------------------------------------- */
@@ -596,6 +622,22 @@ test('"http2": true (explicit) is the default behaviour', T, async (t) => {
   const r = await curl(['--http2', '--cacert', p.certFile, `https://127.0.0.1:${p.tlsPort}/h/hello`]);
   assert.equal(r.version, '2');
   assert.equal(r.body, HELLO);
+});
+
+test('TLS with several workers: many sessions and wss clients, spread over the workers, are all served', T, async (t) => {
+  const p = await startTls(t, { extra: { workers: 4 } });
+  const sessions = await Promise.all(Array.from({ length: 12 }, () => h2session(t, p)));
+  const answers = await Promise.all(
+    sessions.flatMap((s, i) => [
+      h2request(s, { ':method': 'GET', ':path': '/h/hello' }),
+      h2request(s, { ':method': 'POST', ':path': '/h/echo' }, `session ${i}`),
+    ]),
+  );
+  answers.forEach((r, k) => assert.equal(r.text, k % 2 === 0 ? HELLO : `session ${k >> 1}`));
+  const clients = await Promise.all(Array.from({ length: 12 }, () => openWs(`wss://127.0.0.1:${p.tlsPort}/dev`, { rejectUnauthorized: false })));
+  clients.forEach((ws, i) => ws.send(`client ${i}`));
+  for (const [i, ws] of clients.entries()) assert.equal(await nextText(ws), `client ${i}`);
+  for (const ws of clients) ws.close();
 });
 
 test('an RSA certificate works as well as an EC one', T, async (t) => {
