@@ -169,6 +169,7 @@ static void channel_cancel(struct pt_call *call)
 
 const struct pt_backend pt_backend_channel = {
     .type = "CHANNEL",
+    .routes = PT_BACKEND_WEBSOCKET, /* it acts for the calling connection */
     .configure = channel_configure,
     .release = channel_release,
     .invoke = channel_invoke,

@@ -595,6 +595,7 @@ static void static_release(struct pt_integration *in)
 
 const struct pt_backend pt_backend_static = {
     .type = "STATIC",
+    .routes = PT_BACKEND_HTTP,
     .configure = static_configure,
     .release = static_release,
     .invoke = static_invoke,

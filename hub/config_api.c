@@ -474,6 +474,12 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
             pt_conf_path_key(kpath, sizeof(kpath), rpath, "integration");
             if (r->integration == NULL)
                 pt_errors_add(errs, kpath, "no integration named \"%s\"", raw.integration);
+            else if (r->integration->backend != NULL && r->integration->backend->routes != 0 &&
+                     !(r->integration->backend->routes &
+                       (api->protocol == PT_PROTO_HTTP ? PT_BACKEND_HTTP : PT_BACKEND_WEBSOCKET)))
+                pt_errors_add(errs, kpath, "a %s integration cannot serve %s routes",
+                              r->integration->backend->type,
+                              api->protocol == PT_PROTO_HTTP ? "HTTP" : "WebSocket");
             else if (api->protocol == PT_PROTO_WEBSOCKET && r->integration->timeout_ms > 29000)
                 pt_errors_add(errs, kpath,
                               "integration \"%s\" has timeoutMs %d: WebSocket routes allow at "

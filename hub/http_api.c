@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
+
 #include "call.h"
 #include "config.h"
 #include "conn.h"
@@ -150,6 +152,12 @@ static void fill_request(struct pt_callx *x, struct pt_http *h, const struct pt_
     /* The body is the request's: the call ends before the request does. */
     x->req.body = h->body.data != NULL ? h->body.data : "";
     x->req.body_len = h->body.len;
+    /* For $request.body.PATH in templates: a JSON body is parsed (the size is already bounded
+     * by requestBodyBytes). */
+    if (h->body.len > 0 && (h->body.data[0] == '{' || h->body.data[0] == '[')) {
+        x->body_json = cJSON_ParseWithLength(h->body.data, h->body.len);
+        x->req.body_json = x->body_json;
+    }
 }
 
 /* What a request needs to continue after its policy chain. */

@@ -192,7 +192,9 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     }
     if (!supported_version(c))
         return;
-    if (w->draining || (long long)w->nws >= w->cfg->limits.max_connections) {
+    /* maxConnections is the whole server's: each worker takes its share of it. */
+    if (w->draining ||
+        (long long)w->nws * w->npeers >= w->cfg->limits.max_connections + (long long)w->npeers - 1) {
         refuse(c, w->draining ? 503 : 429);
         return;
     }

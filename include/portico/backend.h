@@ -102,8 +102,13 @@ struct pt_integration {
     const char *config_dir; /* the config file's folder, for relative paths */
 };
 
+/* Which routes a backend serves (struct pt_backend.routes); 0 means both. */
+#define PT_BACKEND_WEBSOCKET 1u
+#define PT_BACKEND_HTTP      2u
+
 struct pt_backend {
     const char *type; /* the config's "type" */
+    unsigned routes;  /* PT_BACKEND_WEBSOCKET, PT_BACKEND_HTTP, or 0 for both */
 
     /* Parses this integration's JSON object (every key but "type"; "timeoutMs" is parsed by the
      * hub and may be ignored) at JSON path <path>, reporting every problem to <errs>. No I/O but
