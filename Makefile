@@ -54,7 +54,7 @@ replay: $(REPLAY_BIN)
 	@fail=0; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; $$t tests/fuzz/corpus/$$n || fail=1; done; exit $$fail
 
 integration: $(PORTICO)
-	cd tests/integration && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; }
+	cd tests/integration && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent; }
 	cd tests/integration && PORTICO_BIN=$(abspath $(PORTICO)) node --test --test-concurrency=2 *.test.mjs
 
 asan:

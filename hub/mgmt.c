@@ -54,7 +54,7 @@ void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
         return;
     }
     name = slash + 10;
-    if (strncmp(slash, "/channels/", 10) != 0 || strchr(name, '/') != NULL) {
+    if (strncmp(slash, "/channels/", 10) != 0) {
         pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
         return;
     }
