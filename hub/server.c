@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <ev.h>
 
@@ -39,8 +38,10 @@ struct server {
     unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
-    pthread_mutex_t lock; /* guards reloading */
-    bool reloading;
+    pthread_mutex_t lock; /* guards reloading and reloader */
+    bool reloading;       /* a reload thread is running */
+    bool joinable;        /* reloader has not been joined yet */
+    pthread_t reloader;
 };
 
 /* ---- Drain (on each worker) ---- */
@@ -141,40 +142,32 @@ static void *reload_thread(void *arg)
 static void on_sighup(struct ev_loop *loop, ev_signal *sig, int revents)
 {
     struct server *s = sig->data;
-    pthread_t t;
-    bool busy;
 
     pthread_mutex_lock(&s->lock);
-    busy = s->reloading;
-    s->reloading = true;
-    pthread_mutex_unlock(&s->lock);
-    if (busy || s->slots[0].worker.draining)
-        return;
-    if (pthread_create(&t, NULL, reload_thread, s) != 0) {
-        pt_log(PT_LOG_ERR, "reload", "cannot start the reload thread");
-        pthread_mutex_lock(&s->lock);
-        s->reloading = false;
+    if (s->reloading || s->slots[0].worker.draining) {
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    pthread_detach(t);
+    if (s->joinable) /* the last reload is over (reloading is false): reap its thread */
+        pthread_join(s->reloader, NULL);
+    s->joinable = false;
+    s->reloading = true;
+    if (pthread_create(&s->reloader, NULL, reload_thread, s) != 0) {
+        pt_log(PT_LOG_ERR, "reload", "cannot start the reload thread");
+        s->reloading = false;
+    } else {
+        s->joinable = true;
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
-/* Off the loops (they have stopped): waits until no reload thread is running. */
+/* After the loops stopped: a reload still running must finish first, since its mail must land
+ * in mailboxes that still exist. */
 static void wait_for_reload(struct server *s)
 {
-    struct timespec ten_ms = {0, 10 * 1000 * 1000};
-    bool busy;
-
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        busy = s->reloading;
-        s->reloading = true; /* from now on no reload starts */
-        pthread_mutex_unlock(&s->lock);
-        if (!busy)
-            return;
-        nanosleep(&ten_ms, NULL); /* the running one sets it false when it is done */
-    }
+    if (s->joinable)
+        pthread_join(s->reloader, NULL);
+    s->joinable = false;
 }
 
 /* ---- Workers ---- */
@@ -278,7 +271,7 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     ev_signal_stop(loop, &s->sigterm);
     ev_signal_stop(loop, &s->sigint);
     ev_signal_stop(loop, &s->sighup);
-    wait_for_reload(s); /* its mail must land in mailboxes that still exist */
+    wait_for_reload(s);
 done:
     for (i = 0; i < s->n; i++)
         if (s->workers[i] != NULL)
