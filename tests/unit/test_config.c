@@ -373,7 +373,7 @@ static void test_out_of_range(void)
 {
     EXPECT_ERRORS("{'listen':[{'host':'127.0.0.1','port':70000}]," ONE_API "}",
                   E("listen[0].port: expected an integer 0..65535, got 70000"));
-    EXPECT_ERRORS("{'workers':0," ONE_API "}", E("workers: expected an integer 1..256, got 0"));
+    EXPECT_ERRORS("{'workers':0," ONE_API "}", E("workers: expected an integer 1..64, got 0"));
     EXPECT_ERRORS("{'limits':{'messageBytes':134217729}," ONE_API "}",
                   E("limits.messageBytes: expected an integer 1..134217728, got 134217729"));
     EXPECT_ERRORS("{'limits':{'drainSeconds':-1,'pingIntervalSeconds':86401}," ONE_API "}",
@@ -416,7 +416,7 @@ static void test_not_supported_yet(void)
                   "'usagePlans':[],'workers':2," ONE_API "}",
                   E("admin: not supported yet"), E("cluster: not supported yet"),
                   E("accessLog: not supported yet"), E("throttle: not supported yet"),
-                  E("usagePlans: not supported yet"), E("workers: not supported yet"));
+                  E("usagePlans: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
                   E("listen[0].tls: missing required key \"certificate\""),
                   E("listen[0].tls: missing required key \"privateKey\""));
@@ -615,7 +615,6 @@ static void test_many_errors_at_once(void)
                   "}]}",
                   E("admin: not supported yet"),
                   E("listen[0].port: expected an integer 0..65535, got \"80\""),
-                  E("workers: not supported yet"),
                   E("limits.frameBytez: unknown key (did you mean \"frameBytes\"?)"),
                   E("limits.messageBytes: expected an integer 1..134217728, got \"big\""),
                   E("apis[0].routes[\"$connect\"].integration: no integration named \"backnd\""),
