@@ -57,11 +57,9 @@ static int aws_proxy_configure(struct pt_integration *in, const cJSON *obj, cons
     if (pt_conf_walk(obj, path, fields, ac, ignored, errs) > 0)
         return PT_EINVAL;
     pt_conf_path_key(upath, sizeof(upath), path, "uri");
-    if (strncmp(ac->uri, "http://", 7) != 0) {
+    if (strncmp(ac->uri, "http://", 7) != 0 && strncmp(ac->uri, "https://", 8) != 0) {
         pt_errors_add(errs, upath,
-                      strncmp(ac->uri, "https://", 8) == 0
-                          ? "https upstreams are not supported yet"
-                          : "expected the http:// URL of a Lambda Invoke API endpoint");
+                      "expected the http(s):// URL of a Lambda Invoke API endpoint");
         return PT_EINVAL;
     }
     ac->uri_tmpl = pt_tmpl_compile(ac->uri, err, sizeof(err));

@@ -44,12 +44,8 @@ static int http_proxy_configure(struct pt_integration *in, const cJSON *obj, con
     if (pt_conf_walk(obj, path, fields, hc, ignored, errs) > 0)
         return PT_EINVAL;
     pt_conf_path_key(upath, sizeof(upath), path, "uri");
-    if (strncmp(hc->uri, "https://", 8) == 0) {
-        pt_errors_add(errs, upath, "https upstreams are not supported yet");
-        return PT_EINVAL;
-    }
-    if (strncmp(hc->uri, "http://", 7) != 0) {
-        pt_errors_add(errs, upath, "expected an http:// URL, got \"%s\"", hc->uri);
+    if (strncmp(hc->uri, "http://", 7) != 0 && strncmp(hc->uri, "https://", 8) != 0) {
+        pt_errors_add(errs, upath, "expected an http:// or https:// URL, got \"%s\"", hc->uri);
         return PT_EINVAL;
     }
     hc->uri_tmpl = pt_tmpl_compile(hc->uri, err, sizeof(err));

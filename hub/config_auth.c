@@ -181,9 +181,8 @@ static void parse_jwt(struct pt_authorizer *a, const struct authz_raw *raw, cons
     if (raw->jwks == NULL && raw->secret == NULL) {
         pt_errors_add(errs, path, "a JWT authorizer needs \"jwks\" (RS256, PS256, ES256) or "
                                   "\"secret\" (HS256)");
-    } else if (raw->jwks != NULL && strncmp(raw->jwks, "https://", 8) == 0) {
-        pt_errors_add(errs, kpath, "https JWKS URLs are not supported yet: use http:// or a file");
-    } else if (raw->jwks != NULL && strncmp(raw->jwks, "http://", 7) == 0) {
+    } else if (raw->jwks != NULL && (strncmp(raw->jwks, "http://", 7) == 0 ||
+                                     strncmp(raw->jwks, "https://", 8) == 0)) {
         a->jwks_url = pt_xstrdup(raw->jwks);
     } else if (raw->jwks != NULL) {
         char *file = raw->jwks[0] == '/' ? pt_xstrdup(raw->jwks) : NULL;

@@ -18,6 +18,7 @@
 #include "h2.h"
 #include "listen.h"
 #include "mailbox.h"
+#include "tls.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
 #include "worker.h"
@@ -236,6 +237,7 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     s->workers = pt_xcalloc(s->n, sizeof(*s->workers));
     s->path = pt_xstrdup(path);
     pthread_mutex_init(&s->lock, NULL);
+    pt_tls_client_init(); /* reads the trust store: before the loops */
     if (!start_slots(s, cfg)) {
         rc = 1;
         goto done;
@@ -279,6 +281,7 @@ done:
     if (s->n > 0 && s->workers[0] != NULL)
         ev_loop_destroy(ev_default_loop(0));
     pthread_mutex_destroy(&s->lock);
+    pt_tls_client_cleanup();
     free(s->path);
     free(s->workers);
     free(s->slots);

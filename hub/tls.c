@@ -143,6 +143,43 @@ ssize_t pt_tls_write(SSL *ssl, const void *buf, size_t len)
     return rc == 0 ? PT_TLS_ERROR : rc;
 }
 
+static SSL_CTX *client_ctx;
+
+int pt_tls_client_init(void)
+{
+    if (client_ctx != NULL)
+        return 0;
+    client_ctx = SSL_CTX_new(TLS_client_method());
+    if (client_ctx == NULL)
+        return -1;
+    SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(client_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_set_default_verify_paths(client_ctx) != 1)
+        ERR_clear_error(); /* no trust store: every upstream fails to verify, which is safe */
+    return 0;
+}
+
+void pt_tls_client_cleanup(void)
+{
+    SSL_CTX_free(client_ctx);
+    client_ctx = NULL;
+}
+
+SSL *pt_tls_client_new(int fd, const char *host)
+{
+    SSL *ssl;
+
+    if (client_ctx == NULL || (ssl = SSL_new(client_ctx)) == NULL)
+        return NULL;
+    SSL_set_fd(ssl, fd);
+    SSL_set_connect_state(ssl);
+    SSL_set_tlsext_host_name(ssl, host);
+    SSL_set1_host(ssl, host); /* the certificate must name the host we meant */
+    return ssl;
+}
+
 void pt_tls_shutdown(SSL *ssl)
 {
     SSL_shutdown(ssl);

@@ -36,4 +36,14 @@ ssize_t pt_tls_write(SSL *ssl, const void *buf, size_t len);
 /* Sends close_notify, best effort. */
 void pt_tls_shutdown(SSL *ssl);
 
+/* The client context for upstreams: TLS 1.2+, peers verified against the system's trust store
+ * (SSL_CERT_FILE and SSL_CERT_DIR are honoured). Reads the store: call once before the loops
+ * run. Returns 0, or -1 with a message logged. */
+int pt_tls_client_init(void);
+void pt_tls_client_cleanup(void);
+
+/* A client session on connected socket <fd> to <host> (SNI and the certificate's name), or
+ * NULL. Drive it with pt_tls_handshake(). */
+SSL *pt_tls_client_new(int fd, const char *host);
+
 #endif

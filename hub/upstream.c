@@ -21,7 +21,9 @@
 #include "portico/buf.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
+#include "portico/log.h"
 #include "resolve.h"
+#include "tls.h"
 #include "upstream_pool.h"
 #include "worker.h"
 
@@ -36,7 +38,9 @@ struct uconn {
     struct uexch *ex; /* the exchange using it, or NULL when idle */
     struct uconn *next_idle;
     int fd;
+    SSL *ssl; /* owned: https upstreams */
     bool connecting;
+    bool handshaking; /* TLS handshake in progress */
     bool reused;
     double idle_since;
 };
@@ -68,6 +72,7 @@ static void conn_on_io(struct ev_loop *loop, ev_io *io, int revents);
 struct url {
     char host[256];
     int port;
+    bool tls;
     const char *target; /* borrowed: path and query */
 };
 
@@ -76,9 +81,10 @@ static int parse_url(const char *s, struct url *u)
     const char *p, *h, *slash, *colon;
     size_t hlen;
 
-    if (strncmp(s, "http://", 7) != 0)
+    u->tls = strncmp(s, "https://", 8) == 0;
+    if (!u->tls && strncmp(s, "http://", 7) != 0)
         return PT_EINVAL;
-    h = s + 7;
+    h = s + (u->tls ? 8 : 7);
     slash = strchr(h, '/');
     p = slash ? slash : h + strlen(h);
     colon = memchr(h, ':', (size_t)(p - h));
@@ -87,7 +93,7 @@ static int parse_url(const char *s, struct url *u)
         return PT_EINVAL;
     memcpy(u->host, h, hlen);
     u->host[hlen] = '\0';
-    u->port = 80;
+    u->port = u->tls ? 443 : 80;
     if (colon != NULL) {
         char *end;
         long port = strtol(colon + 1, &end, 10);
@@ -106,6 +112,7 @@ static void conn_close(struct uconn *c)
 {
     struct pt_worker *w = c->pool->w;
 
+    pt_tls_free(c->ssl);
     ev_io_stop(w->loop, &c->io);
     close(c->fd);
     free(c);
@@ -348,10 +355,48 @@ static int check_response(struct uexch *ex, bool eof)
 
 /* ---- I/O ---- */
 
-static void on_writable(struct uconn *c)
+/* Plain or TLS: a byte count, 0 at the end, -1 for "wait for readable", -2 for "wait for
+ * writable", -3 on errors. */
+static ssize_t conn_send(struct uconn *c, const void *p, size_t n)
+{
+    ssize_t rc;
+
+    if (c->ssl != NULL) {
+        rc = pt_tls_write(c->ssl, p, n);
+        return rc == PT_TLS_AGAIN_READ ? -1 : rc == PT_TLS_AGAIN_WRITE ? -2 : rc < 0 ? -3 : rc;
+    }
+    for (;;) {
+        rc = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (rc >= 0)
+            return rc;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -3;
+    }
+}
+
+static ssize_t conn_recv(struct uconn *c, void *p, size_t n)
+{
+    ssize_t rc;
+
+    if (c->ssl != NULL) {
+        rc = pt_tls_read(c->ssl, p, n);
+        return rc == PT_TLS_AGAIN_READ ? -1 : rc == PT_TLS_AGAIN_WRITE ? -2 : rc < 0 ? -3 : rc;
+    }
+    for (;;) {
+        rc = recv(c->fd, p, n, 0);
+        if (rc >= 0)
+            return rc;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -3;
+    }
+}
+
+/* Connected: for https, the handshake comes first. Returns false while it is not done (or
+ * when the exchange failed). */
+static bool ready(struct uconn *c)
 {
     struct uexch *ex = c->ex;
-    ssize_t n;
+    int rc;
 
     if (c->connecting) {
         int err = 0;
@@ -360,19 +405,49 @@ static void on_writable(struct uconn *c)
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0) {
             exch_fail(ex, PT_EUPSTREAM);
-            return;
+            return false;
         }
         c->connecting = false;
-    }
-    while (ex->sent < ex->request.len) {
-        n = send(c->fd, ex->request.data + ex->sent, ex->request.len - ex->sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                set_events(c, EV_READ | EV_WRITE);
-                return;
+        if (c->pool->tls) {
+            c->ssl = pt_tls_client_new(c->fd, c->pool->host);
+            if (c->ssl == NULL) {
+                exch_fail(ex, PT_EUPSTREAM);
+                return false;
             }
+            c->handshaking = true;
+        }
+    }
+    if (c->handshaking) {
+        rc = pt_tls_handshake(c->ssl);
+        if (rc == PT_TLS_AGAIN_READ || rc == PT_TLS_AGAIN_WRITE) {
+            set_events(c, rc == PT_TLS_AGAIN_READ ? EV_READ : EV_WRITE);
+            return false;
+        }
+        if (rc != 0) {
+            pt_log(PT_LOG_WARN, "upstream", "TLS handshake with %s:%d failed (certificate?)",
+                   c->pool->host, c->pool->port);
+            exch_fail(ex, PT_EUPSTREAM);
+            return false;
+        }
+        c->handshaking = false;
+    }
+    return true;
+}
+
+static void on_writable(struct uconn *c)
+{
+    struct uexch *ex = c->ex;
+    ssize_t n;
+
+    if (!ready(c))
+        return;
+    while (ex->sent < ex->request.len) {
+        n = conn_send(c, ex->request.data + ex->sent, ex->request.len - ex->sent);
+        if (n == -1 || n == -2) {
+            set_events(c, n == -1 ? EV_READ : EV_READ | EV_WRITE);
+            return;
+        }
+        if (n < 0) {
             if (!retry(ex))
                 exch_fail(ex, PT_EUPSTREAM);
             return;
@@ -390,10 +465,13 @@ static void on_readable(struct uconn *c)
     int rc;
 
     if (ex == NULL) {
-        /* An idle connection became readable: the upstream closed it (or sent junk). */
+        /* An idle connection became readable: the upstream closed it (or sent junk). Over TLS
+         * it may only be a session ticket, which is read and forgotten. */
         struct pt_upool *pool = c->pool;
         struct uconn **pp;
 
+        if (c->ssl != NULL && conn_recv(c, buf, sizeof(buf)) == -1)
+            return;
         for (pp = &pool->idle; *pp != NULL; pp = &(*pp)->next_idle)
             if (*pp == c) {
                 *pp = c->next_idle;
@@ -403,13 +481,20 @@ static void on_readable(struct uconn *c)
         conn_close(c);
         return;
     }
+    if (!ready(c))
+        return;
+    if (ex->sent < ex->request.len) {
+        on_writable(c); /* the handshake finished on a read: the request goes now */
+        return;
+    }
     for (;;) {
-        n = recv(c->fd, buf, sizeof(buf), 0);
+        n = conn_recv(c, buf, sizeof(buf));
+        if (n == -1 || n == -2) {
+            if (n == -2)
+                set_events(c, EV_READ | EV_WRITE);
+            return;
+        }
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
             if (!retry(ex))
                 exch_fail(ex, PT_EUPSTREAM);
             return;
@@ -444,7 +529,10 @@ static void conn_on_io(struct ev_loop *loop, ev_io *io, int revents)
     struct uconn *c = (struct uconn *)io;
 
     if ((revents & EV_WRITE) && c->ex != NULL) {
-        on_writable(c);
+        if (c->ex->sent < c->ex->request.len || c->connecting || c->handshaking)
+            on_writable(c);
+        else
+            on_readable(c); /* TLS wanted to write to go on reading */
         return; /* c may be gone; a pending read event is reported again */
     }
     if (revents & EV_READ)
@@ -458,12 +546,13 @@ static struct pt_upool *pool_find(struct pt_worker *w, const struct url *u)
     struct pt_upool *p;
 
     for (p = w->upools; p != NULL; p = p->next)
-        if (p->port == u->port && strcmp(p->host, u->host) == 0)
+        if (p->port == u->port && p->tls == u->tls && strcmp(p->host, u->host) == 0)
             return p;
     p = pt_xcalloc(1, sizeof(*p));
     p->w = w;
     snprintf(p->host, sizeof(p->host), "%s", u->host);
     p->port = u->port;
+    p->tls = u->tls;
     p->next = w->upools;
     w->upools = p;
     return p;
@@ -520,7 +609,7 @@ static void build_request(struct uexch *ex, const struct pt_upstream_request *re
     size_t i;
 
     pt_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s", req->method, u->target, u->host);
-    if (u->port != 80)
+    if (u->port != (u->tls ? 443 : 80))
         pt_buf_printf(b, ":%d", u->port);
     pt_buf_puts(b, "\r\n");
     for (i = 0; i < req->nheaders; i++) {
