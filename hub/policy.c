@@ -623,7 +623,8 @@ void pt_policy_start(struct pt_http *h, const struct pt_api *api, const struct p
     p->stage = stage;
     p->route = route;
     p->done = done;
-    memcpy(p->data, data, len);
+    if (len > 0)
+        memcpy(p->data, data, len);
     h->policy = p; /* cleared when it finishes; pt_http_free cancels it meanwhile */
     if (route->iam)
         step_iam(p);
