@@ -1,6 +1,7 @@
-/* SigV4 signing and verification (see sigv4.h). Pure: no I/O, no clock, no globals.
- * Deliberately not handled: chunked payload signing (STREAMING-*), SigV4a, S3's
- * single-encoding path rule, and session-token validation (the token is only signed). */
+/* SigV4 signing and verification (see sigv4.h). Pure: no I/O, no clock, no globals. The
+ * canonical URI, query and headers are built by sigv4_canon.c. Deliberately not handled: chunked
+ * payload signing (STREAMING-*), SigV4a, S3's single-encoding path rule, and session-token
+ * validation (the token is only signed). */
 #include "sigv4.h"
 
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "portico/err.h"
-#include "portico/xalloc.h"
+#include "sigv4_canon.h"
 
 #define ALGORITHM        "AWS4-HMAC-SHA256"
 #define TERMINATOR       "aws4_request"
@@ -24,57 +25,7 @@
 #define MAX_SECRET_BYTES 1024               /* config-provided, but HMAC() takes an int */
 #define TIME_BOUND_S     ((int64_t)1 << 40) /* clamp for caller times: no overflow below */
 
-/* Signed header names: point into a NUL-separated store owned by the caller of the parser. */
-struct names {
-    const char *name[PT_SIGV4_MAX_SIGNED_HEADERS];
-    size_t n;
-};
-
 /* ---- Bytes ---- */
-
-static bool is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-static char to_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-    while (*a != '\0' && to_lower(*a) == to_lower(*b)) {
-        a++;
-        b++;
-    }
-    return *a == '\0' && *b == '\0';
-}
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-/* Appends s[0..n) with every byte that is not unreserved and not in keep as %XX. */
-static void append_encoded(struct pt_buf *b, const char *s, size_t n, const char *keep)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (is_unreserved(c) || (c != '\0' && strchr(keep, c) != NULL)) {
-            pt_buf_putc(b, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-            pt_buf_append(b, e, sizeof(e));
-        }
-    }
-}
 
 static void hex_lower(char *out, const unsigned char *in, size_t n)
 {
@@ -158,205 +109,7 @@ static bool parse_http_date(const char *s, int64_t *t, char amz[17])
     return *m != '\0' && strlen(tmp) == 16 && parse_amz_date(amz, t);
 }
 
-/* ---- Canonical request pieces ---- */
-
-void pt_sigv4_canonicalize_path(struct pt_buf *out, const char *wire_path)
-{
-    struct pt_buf norm;
-    size_t len = strlen(wire_path), i = 0, nseg = 0;
-
-    /* Dot and empty segments go as in botocore's and smithy-js's non-S3 normalisation:
-     * "//a/./b/../" is "/a/"; a trailing '/' survives only if a segment remains. */
-    pt_buf_init(&norm);
-    while (i < len) {
-        size_t j = i;
-
-        while (j < len && wire_path[j] != '/')
-            j++;
-        if (j - i == 2 && wire_path[i] == '.' && wire_path[i + 1] == '.') {
-            if (nseg > 0) {
-                while (norm.len > 0 && norm.data[--norm.len] != '/')
-                    ;
-                nseg--;
-            }
-        } else if (j > i && !(j - i == 1 && wire_path[i] == '.')) {
-            pt_buf_putc(&norm, '/');
-            pt_buf_append(&norm, wire_path + i, j - i);
-            nseg++;
-        }
-        i = j + 1;
-    }
-    if (nseg == 0)
-        pt_buf_puts(out, "/");
-    else
-        append_encoded(out, norm.data, norm.len, "/");
-    if (nseg > 0 && wire_path[len - 1] == '/')
-        pt_buf_putc(out, '/');
-    pt_buf_cleanup(&norm);
-}
-
-static int hex_value(char c)
-{
-    static const char hex[] = "0123456789abcdef";
-    const char *p = c != '\0' ? strchr(hex, to_lower(c)) : NULL;
-
-    return p != NULL ? (int)(p - hex) : -1;
-}
-
-/* One query name or value in canonical form: RFC 3986-encoded, after decoding %XX when
- * from_wire (malformed escapes stay literal; '+' is a plus sign, not a space). */
-static char *canon_part(const char *s, size_t n, bool from_wire)
-{
-    struct pt_buf b;
-    size_t i;
-
-    pt_buf_init(&b);
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        int hi, lo;
-
-        if (from_wire && c == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0) {
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        append_encoded(&b, &c, 1, "");
-    }
-    return pt_buf_take(&b, NULL);
-}
-
-struct qparam {
-    char *name;  /* owned, canonical */
-    char *value; /* owned, canonical */
-};
-
-static int cmp_qparam(const void *a, const void *b)
-{
-    const struct qparam *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-
-    return c != 0 ? c : strcmp(x->value, y->value);
-}
-
-/* Sorts p[0..n) by name then value, appends them joined by '&', and frees them. */
-static void join_params(struct pt_buf *out, struct qparam *p, size_t n)
-{
-    size_t i;
-
-    qsort(p, n, sizeof(*p), cmp_qparam);
-    for (i = 0; i < n; i++) {
-        pt_buf_printf(out, "%s%s=%s", i > 0 ? "&" : "", p[i].name, p[i].value);
-        free(p[i].name);
-        free(p[i].value);
-    }
-    free(p);
-}
-
-/* Appends the canonical query of decoded params q, leaving out X-Amz-Signature when
- * presigned. Returns 0, or -1 when q is over the bounds. */
-static int canonical_query(struct pt_buf *out, const struct pt_kv *q, size_t n, bool presigned)
-{
-    struct qparam *p;
-    size_t i, m = 0, total = 0;
-
-    for (i = 0; i < n && total <= PT_SIGV4_MAX_QUERY_BYTES; i++) {
-        total += q[i].name ? strnlen(q[i].name, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
-        total += q[i].value ? strnlen(q[i].value, PT_SIGV4_MAX_QUERY_BYTES + 1) : 0;
-    }
-    if (n > PT_SIGV4_MAX_PARAMS || total > PT_SIGV4_MAX_QUERY_BYTES)
-        return -1;
-    p = pt_xcalloc(n ? n : 1, sizeof(*p));
-    for (i = 0; i < n; i++) {
-        const char *k = q[i].name ? q[i].name : "", *v = q[i].value ? q[i].value : "";
-
-        if (presigned && strcmp(k, "X-Amz-Signature") == 0)
-            continue;
-        p[m].name = canon_part(k, strlen(k), false);
-        p[m++].value = canon_part(v, strlen(v), false);
-    }
-    join_params(out, p, m);
-    return 0;
-}
-
-/* The same for a query string as it goes on the wire ("a=1&b=%20"), for signing. */
-static int canonical_query_string(struct pt_buf *out, const char *q)
-{
-    struct qparam *p = pt_xcalloc(PT_SIGV4_MAX_PARAMS, sizeof(*p));
-    size_t len = strnlen(q, PT_SIGV4_MAX_QUERY_BYTES + 1), i = 0, n = 0;
-
-    while (i < len && len <= PT_SIGV4_MAX_QUERY_BYTES && n < PT_SIGV4_MAX_PARAMS) {
-        size_t j = i + strcspn(q + i, "&"), eq = i + strcspn(q + i, "=&");
-
-        if (j > i) {
-            p[n].name = canon_part(q + i, eq - i, true);
-            p[n++].value = canon_part(q + eq + (eq < j), j - eq - (eq < j), true);
-        }
-        i = j + 1;
-    }
-    join_params(out, p, n);
-    return i < len || len > PT_SIGV4_MAX_QUERY_BYTES ? -1 : 0;
-}
-
-/* Trims v and collapses inner runs of whitespace to one space (botocore, smithy-js). */
-static void append_trimmed(struct pt_buf *b, const char *v, size_t n)
-{
-    size_t i = 0;
-    bool pending = false;
-
-    while (i < n && is_space(v[i]))
-        i++;
-    for (; i < n; i++) {
-        if (is_space(v[i])) {
-            pending = true;
-            continue;
-        }
-        if (pending)
-            pt_buf_putc(b, ' ');
-        pending = false;
-        pt_buf_putc(b, v[i]);
-    }
-}
-
-/* Appends "name:v1,v2\n" for each signed name, values from every header of that name in
- * arrival order. Returns 0, or -1 when a value is over PT_SIGV4_MAX_HEADER_BYTES. */
-static int canonical_headers(struct pt_buf *b, const struct names *sh, const struct pt_kv *h,
-                             size_t n)
-{
-    size_t i, j;
-
-    for (i = 0; i < sh->n; i++) {
-        bool first = true;
-
-        pt_buf_puts(b, sh->name[i]);
-        pt_buf_putc(b, ':');
-        for (j = 0; j < n; j++) {
-            size_t vlen;
-
-            if (h[j].name == NULL || !ieq(h[j].name, sh->name[i]))
-                continue;
-            vlen = h[j].value ? strnlen(h[j].value, PT_SIGV4_MAX_HEADER_BYTES + 1) : 0;
-            if (vlen > PT_SIGV4_MAX_HEADER_BYTES)
-                return -1;
-            if (!first)
-                pt_buf_putc(b, ',');
-            append_trimmed(b, h[j].value ? h[j].value : "", vlen);
-            first = false;
-        }
-        pt_buf_putc(b, '\n');
-    }
-    return 0;
-}
-
-static void signed_list(struct pt_buf *b, const struct names *sh)
-{
-    size_t i;
-
-    for (i = 0; i < sh->n; i++) {
-        if (i > 0)
-            pt_buf_putc(b, ';');
-        pt_buf_puts(b, sh->name[i]);
-    }
-}
+/* ---- Signed header names ---- */
 
 static int cmp_name(const void *a, const void *b)
 {
@@ -364,7 +117,7 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* Sorts sh; returns false when a name repeats. */
-static bool sort_names(struct names *sh)
+static bool sort_names(struct pt_sigv4_canon_names *sh)
 {
     size_t i;
 
@@ -376,7 +129,7 @@ static bool sort_names(struct names *sh)
     return true;
 }
 
-static bool has_name(const struct names *sh, const char *name)
+static bool has_name(const struct pt_sigv4_canon_names *sh, const char *name)
 {
     size_t i;
 
@@ -455,10 +208,10 @@ int pt_sigv4_build_paths(struct pt_sigv4_paths *p, const char *decoded_path)
         return PT_EINVAL;
     pt_buf_init(&b);
     off[0] = 0;
-    append_encoded(&b, decoded_path, len, "/@");
+    pt_sigv4_canon_encode(&b, decoded_path, len, "/@");
     pt_buf_append(&b, "", 1);
     off[1] = b.len;
-    append_encoded(&b, decoded_path, len, "/");
+    pt_sigv4_canon_encode(&b, decoded_path, len, "/");
     pt_buf_append(&b, "", 1);
     off[2] = b.len;
     pt_buf_append(&b, decoded_path, len);
@@ -507,20 +260,6 @@ static bool is_scope_part(const char *s, size_t max)
     return n > 0 && n <= max && strchr(s, '/') == NULL && is_header_name(s);
 }
 
-/* Appends "\nheaders\nsigned\npayload": everything after the canonical query. Returns 0,
- * or -1 when a signed header value is over its bound. */
-static int append_headers(struct pt_buf *b, const struct names *sh, const struct pt_kv *h,
-                          size_t nh, const char *payload_hash)
-{
-    pt_buf_putc(b, '\n');
-    if (canonical_headers(b, sh, h, nh) != 0)
-        return -1;
-    pt_buf_putc(b, '\n');
-    signed_list(b, sh);
-    pt_buf_printf(b, "\n%s", payload_hash);
-    return 0;
-}
-
 static const char *find_kv(const struct pt_kv *kv, size_t n, const char *name, bool icase,
                            size_t *count)
 {
@@ -529,7 +268,8 @@ static const char *find_kv(const struct pt_kv *kv, size_t n, const char *name, b
 
     *count = 0;
     for (i = 0; i < n; i++) {
-        if (kv[i].name == NULL || !(icase ? ieq(kv[i].name, name) : !strcmp(kv[i].name, name)))
+        if (kv[i].name == NULL ||
+            !(icase ? pt_sigv4_canon_ieq(kv[i].name, name) : !strcmp(kv[i].name, name)))
             continue;
         if ((*count)++ == 0)
             first = kv[i].value != NULL ? kv[i].value : "";
@@ -539,8 +279,8 @@ static const char *find_kv(const struct pt_kv *kv, size_t n, const char *name, b
 
 /* Lowercased header names of in into store, plus x-amz-date unless presigning; h gets the
  * headers to sign. */
-static bool collect_names(const struct pt_sigv4_sign_req *in, struct names *sh, char *store,
-                          size_t cap, struct pt_kv *h, size_t *nh)
+static bool collect_names(const struct pt_sigv4_sign_req *in, struct pt_sigv4_canon_names *sh,
+                          char *store, size_t cap, struct pt_kv *h, size_t *nh)
 {
     size_t i, k, used = 0;
 
@@ -552,11 +292,11 @@ static bool collect_names(const struct pt_sigv4_sign_req *in, struct names *sh, 
 
         if (name == NULL || !is_header_name(name) || used + len + 1 > cap)
             return false;
-        if (ieq(name, "x-amz-date"))
+        if (pt_sigv4_canon_ieq(name, "x-amz-date"))
             continue;
         h[(*nh)++] = in->headers[i];
         for (k = 0; k <= len; k++)
-            store[used + k] = to_lower(name[k]);
+            store[used + k] = pt_sigv4_canon_lower(name[k]);
         if (!has_name(sh, store + used))
             sh->name[sh->n++] = store + used;
         used += len + 1;
@@ -569,21 +309,22 @@ static bool collect_names(const struct pt_sigv4_sign_req *in, struct names *sh, 
 
 /* Appends the X-Amz-* parameters of a presigned URL, all but X-Amz-Signature, to q. */
 static void presign_query(struct pt_buf *q, const struct pt_sigv4_sign_req *in,
-                          const char *amz_date, const char *scope, const struct names *sh)
+                          const char *amz_date, const char *scope,
+                          const struct pt_sigv4_canon_names *sh)
 {
     struct pt_buf v;
 
     pt_buf_init(&v);
     pt_buf_printf(&v, "%s/%s", in->access_key_id, scope);
     pt_buf_printf(q, "%sX-Amz-Algorithm=%s&X-Amz-Credential=", q->len > 0 ? "&" : "", ALGORITHM);
-    append_encoded(q, v.data, v.len, "");
+    pt_sigv4_canon_encode(q, v.data, v.len, "");
     pt_buf_printf(q, "&X-Amz-Date=%s", amz_date);
     if (in->expires_s > 0)
         pt_buf_printf(q, "&X-Amz-Expires=%lld", (long long)in->expires_s);
     pt_buf_reset(&v);
-    signed_list(&v, sh);
+    pt_sigv4_canon_append_signed(&v, sh);
     pt_buf_puts(q, "&X-Amz-SignedHeaders=");
-    append_encoded(q, v.data, v.len, "");
+    pt_sigv4_canon_encode(q, v.data, v.len, "");
     pt_buf_cleanup(&v);
 }
 
@@ -591,7 +332,7 @@ int pt_sigv4_sign(const struct pt_sigv4_sign_req *in, struct pt_sigv4_sig *out)
 {
     struct pt_kv h[PT_SIGV4_MAX_SIGNED_HEADERS];
     char store[PT_SIGV4_MAX_AUTH_BYTES], scope[MAX_CRED_BYTES], phash[65];
-    struct names sh;
+    struct pt_sigv4_canon_names sh;
     struct pt_buf *creq = &out->canonical_request, *q = &out->query;
     const char *ph;
     size_t nh, count;
@@ -625,8 +366,8 @@ int pt_sigv4_sign(const struct pt_sigv4_sign_req *in, struct pt_sigv4_sig *out)
     pt_buf_printf(creq, "%s\n", in->method);
     pt_sigv4_canonicalize_path(creq, in->path);
     pt_buf_putc(creq, '\n');
-    if (canonical_query_string(creq, q->data) != 0 ||
-        append_headers(creq, &sh, h, nh, phash) != 0 ||
+    if (pt_sigv4_canon_append_query_string(creq, q->data) != 0 ||
+        pt_sigv4_canon_append_headers(creq, &sh, h, nh, phash) != 0 ||
         !derive_key(in->secret, out->amz_date, in->region, in->service, key) ||
         !sign_creq(key, out->amz_date, scope, creq, &out->string_to_sign, out->signature))
         goto done;
@@ -635,7 +376,7 @@ int pt_sigv4_sign(const struct pt_sigv4_sign_req *in, struct pt_sigv4_sig *out)
     } else {
         pt_buf_printf(&out->authorization, "%s Credential=%s/%s, SignedHeaders=", ALGORITHM,
                       in->access_key_id, scope);
-        signed_list(&out->authorization, &sh);
+        pt_sigv4_canon_append_signed(&out->authorization, &sh);
         pt_buf_printf(&out->authorization, ", Signature=%s", out->signature);
     }
     rc = 0;
@@ -658,7 +399,7 @@ struct auth {
     int64_t expires_s;  /* presigned only */
     const char *date8;  /* into cred */
     const char *region; /* into cred */
-    struct names sh;    /* into shdr: lowercase, sorted */
+    struct pt_sigv4_canon_names sh; /* into shdr: lowercase, sorted */
 };
 
 /* Appends one sentence to res->message, space-separated, truncating at its size. */
@@ -719,9 +460,9 @@ static char *trim(char *s)
 {
     size_t n;
 
-    while (is_space(*s))
+    while (pt_sigv4_canon_is_space(*s))
         s++;
-    for (n = strlen(s); n > 0 && is_space(s[n - 1]); n--)
+    for (n = strlen(s); n > 0 && pt_sigv4_canon_is_space(s[n - 1]); n--)
         s[n - 1] = '\0';
     return s;
 }
@@ -738,7 +479,7 @@ static enum pt_sigv4_status parse_header_auth(const char *value, const struct pt
     if (!copy_bounded(buf, sizeof(buf), value))
         return fail(res, PT_SIGV4_MALFORMED, "Authorization header is too long.");
     alg = p = trim(buf);
-    while (*p != '\0' && !is_space(*p))
+    while (*p != '\0' && !pt_sigv4_canon_is_space(*p))
         p++;
     if (*p != '\0')
         *p++ = '\0';
@@ -863,7 +604,7 @@ static enum pt_sigv4_status parse_signed(struct auth *a, struct pt_sigv4_result 
         if ((end = strchr(p, ';')) != NULL)
             *end = '\0';
         for (c = p; *c != '\0'; c++)
-            *c = to_lower(*c);
+            *c = pt_sigv4_canon_lower(*c);
         if (!is_header_name(p))
             return fail(res, PT_SIGV4_MALFORMED,
                         "SignedHeaders must be header names joined by ';'.");
@@ -946,8 +687,8 @@ static enum pt_sigv4_status check_signature(const struct pt_sigv4_request *req,
     pt_buf_init(&rest);
     pt_buf_init(&creq);
     pt_buf_init(&sts);
-    if (canonical_query(&rest, req->query, req->n_query, a->presigned) != 0 ||
-        append_headers(&rest, &a->sh, req->headers, req->n_headers, phash) != 0) {
+    if (pt_sigv4_canon_append_query(&rest, req->query, req->n_query, a->presigned) != 0 ||
+        pt_sigv4_canon_append_headers(&rest, &a->sh, req->headers, req->n_headers, phash) != 0) {
         fail(res, PT_SIGV4_MALFORMED, "The query string or a signed header is too long.");
         goto done;
     }
