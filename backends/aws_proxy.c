@@ -344,6 +344,7 @@ static void aws_proxy_cancel(struct pt_call *call)
 
 const struct pt_backend pt_backend_aws_proxy = {
     .type = "AWS_PROXY",
+    .authorizes = true,
     .configure = aws_proxy_configure,
     .release = aws_proxy_release,
     .invoke = aws_proxy_invoke,

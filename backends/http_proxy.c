@@ -370,6 +370,7 @@ static void http_proxy_cancel(struct pt_call *call)
 
 const struct pt_backend pt_backend_http_proxy = {
     .type = "HTTP_PROXY",
+    .authorizes = true,
     .configure = http_proxy_configure,
     .release = http_proxy_release,
     .invoke = http_proxy_invoke,

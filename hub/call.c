@@ -102,7 +102,7 @@ void pt_callx_invoke(struct pt_callx *x, pt_callx_done_fn *on_done)
 
     x->on_done = on_done;
     x->started = ev_now(x->w->loop);
-    ev_timer_set(&x->deadline, in->timeout_ms / 1000.0, 0.0);
+    ev_timer_set(&x->deadline, (x->timeout_ms > 0 ? x->timeout_ms : in->timeout_ms) / 1000.0, 0.0);
     ev_timer_start(x->w->loop, &x->deadline);
     in->backend->invoke(&x->pub);
 }

@@ -42,6 +42,7 @@ struct pt_callx {
     pt_call_fn *deferred;   /* set while on the worker's defer list */
     struct pt_callx *defer_prev, *defer_next;
     double started;         /* ev_now() at invoke */
+    int timeout_ms;         /* the deadline when not the integration's timeoutMs, else 0 */
     void *upstream;         /* the upstream exchange in flight (upstream.c), or NULL */
     struct pt_policy *policy; /* a REQUEST authorizer call: the policy it answers */
     struct cJSON *authorizer; /* owned: the context behind req.authorizer */

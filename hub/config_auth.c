@@ -203,6 +203,11 @@ static void parse_jwt(struct pt_authorizer *a, const struct authz_raw *raw, cons
         }
         free(file);
     }
+    /* As AWS requires: without them iss and aud would go unchecked. */
+    if (raw->issuer == NULL || raw->issuer[0] == '\0')
+        pt_errors_add(errs, path, "a JWT authorizer needs an \"issuer\"");
+    if (a->naudience == 0)
+        pt_errors_add(errs, path, "a JWT authorizer needs an \"audience\" with at least one entry");
     if (raw->secret != NULL && strlen(raw->secret) < 32) {
         pt_conf_path_key(kpath, sizeof(kpath), path, "secret");
         pt_errors_add(errs, kpath, "an HS256 secret must be at least 32 bytes");
@@ -241,6 +246,9 @@ static void parse_authorizer(struct pt_api *api, struct pt_authorizer *a, const 
         pt_conf_path_key(kpath, sizeof(kpath), path, "integration");
         if (a->integration == NULL)
             pt_errors_add(errs, kpath, "no integration named \"%s\"", raw.integration);
+        else if (a->integration->backend != NULL && !a->integration->backend->authorizes)
+            pt_errors_add(errs, kpath, "a %s integration cannot be an authorizer (use AWS_PROXY "
+                                       "or HTTP_PROXY)", a->integration->backend->type);
     }
     pt_conf_release(is_request ? request_fields : jwt_fields, &raw);
 }

@@ -590,6 +590,8 @@ static void step_request(struct pt_policy *p)
     p->authz_route.integration = a->integration;
     x = pt_callx_new(p->w, p->cfg, &p->authz_route, PT_EVENT_AUTHORIZER);
     x->policy = p;
+    if (a->integration->timeout_ms > AUTHZ_TIMEOUT_MS)
+        x->timeout_ms = AUTHZ_TIMEOUT_MS; /* AWS gives authorizers 10 s */
     x->req.api_name = p->api->name;
     x->req.stage = p->stage->name;
     x->req.stage_vars = p->stage->vars;

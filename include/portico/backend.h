@@ -109,6 +109,7 @@ struct pt_integration {
 struct pt_backend {
     const char *type; /* the config's "type" */
     unsigned routes;  /* PT_BACKEND_WEBSOCKET, PT_BACKEND_HTTP, or 0 for both */
+    bool authorizes;  /* can back a REQUEST authorizer (handles PT_EVENT_AUTHORIZER) */
 
     /* Parses this integration's JSON object (every key but "type"; "timeoutMs" is parsed by the
      * hub and may be ignored) at JSON path <path>, reporting every problem to <errs>. No I/O but
