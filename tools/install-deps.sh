@@ -8,7 +8,7 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential pkg-config libev-dev libhiredis-dev libcjson-dev libssl-dev libnghttp2-dev)
 if [ "${1:-}" = "--tests" ]; then
-    pkgs+=(curl clang chromium)
+    pkgs+=(curl clang cppcheck chromium)
     # Debian's npm conflicts with a nodejs package that bundles npm (NodeSource): only add
     # Node.js when there is none.
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
