@@ -34,6 +34,9 @@ int pt_config_identity_source(const char *expr, struct pt_identity_source *out)
 
     for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         n = strlen(kinds[i].prefix);
+        if (kinds[i].kind == PT_IDS_CONTEXT && strcmp(expr, "$context.routeKey") != 0 &&
+            strcmp(expr, "$context.stage") != 0 && strcmp(expr, "$context.identity.sourceIp") != 0)
+            continue; /* the $context values an identity source can use */
         if (strncmp(expr, kinds[i].prefix, n) == 0 && expr[n] != '\0') {
             out->kind = kinds[i].kind;
             out->name = pt_xstrdup(expr + n);
@@ -73,8 +76,9 @@ static void parse_sources(struct pt_authorizer *a, const cJSON *v, const char *p
     return;
 bad:
     pt_errors_add(errs, path,
-                  "expected $request.header.NAME, $request.querystring.NAME, $stageVariables.NAME "
-                  "or $context.NAME (or an array of them)");
+                  "expected $request.header.NAME, $request.querystring.NAME, $stageVariables.NAME, "
+                  "$context.routeKey, $context.stage or $context.identity.sourceIp (or an array of "
+                  "them)");
 }
 
 static char **string_array(const cJSON *v, size_t *n, const char *path, struct pt_errors *errs)
@@ -263,9 +267,11 @@ void pt_config_auth_parse_api(struct pt_api *api, const cJSON *obj, const char *
     if (sel == NULL) {
         api->api_key_source.kind = PT_IDS_HEADER;
         api->api_key_source.name = pt_xstrdup("x-api-key");
-    } else if (!cJSON_IsString(sel) ||
-               (strncmp(sel->valuestring, "$request.header.", 16) != 0 &&
-                strcmp(sel->valuestring, "$context.authorizer.usageIdentifierKey") != 0) ||
+    } else if (cJSON_IsString(sel) &&
+               strcmp(sel->valuestring, "$context.authorizer.usageIdentifierKey") == 0) {
+        api->api_key_source.kind = PT_IDS_CONTEXT;
+        api->api_key_source.name = pt_xstrdup("authorizer.usageIdentifierKey");
+    } else if (!cJSON_IsString(sel) || strncmp(sel->valuestring, "$request.header.", 16) != 0 ||
                pt_config_identity_source(sel->valuestring, &api->api_key_source) != 0) {
         pt_conf_path_key(path, sizeof(path), apath, "apiKeySelectionExpression");
         pt_errors_add(errs, path,

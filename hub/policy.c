@@ -189,7 +189,7 @@ static char *identity_value(struct pt_policy *p, const struct pt_identity_source
                 char *v = pt_xmalloc((size_t)(stop - q - (long)n));
                 int len = pt_http1_percent_decode(q + n + 1, (size_t)(stop - q) - n - 1, v, true);
 
-                if (len > 0)
+                if (len > 0 && memchr(v, '\0', (size_t)len) == NULL)
                     return v;
                 free(v);
                 return NULL;
@@ -561,7 +561,8 @@ static void step_request(struct pt_policy *p)
         values[i] = identity_value(p, &a->sources[i]);
         if (values[i] == NULL)
             break;
-        pt_buf_putc(&key, '\n');
+        /* Length-prefixed, so that no two lists of values make the same key. */
+        pt_buf_printf(&key, "\n%zu:", strlen(values[i]));
         pt_buf_puts(&key, values[i]);
     }
     if (i < a->nsources) {

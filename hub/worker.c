@@ -77,6 +77,8 @@ void pt_worker_set_config(struct pt_worker *w, struct pt_config *cfg)
     w->cfg = pt_config_ref(cfg);
     w->cfg_gen++;
     pt_config_unref(old);
+    /* Cached authorizer verdicts belong to the old config: a reload that revokes must bite. */
+    pt_policy_cache_cleanup(w);
 }
 
 uint32_t pt_worker_slot_alloc(struct pt_worker *w, struct pt_conn *c)
