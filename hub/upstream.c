@@ -29,7 +29,7 @@
 
 #define DEFAULT_MAX_RESPONSE (10u << 20)
 #define HEAD_MAX 65536
-#define IDLE_MAX_PER_POOL 64
+#define IDLE_MAX_PER_POOL 1024
 #define IDLE_TIMEOUT_S 30.0
 
 struct uconn {
@@ -62,6 +62,7 @@ struct uexch {
     size_t head_len;
     size_t max_response;
     bool head_only; /* a HEAD request: no body follows */
+    bool sending;   /* inside pt_upstream_send(): a failure must not complete yet */
     bool retried;
 };
 
@@ -211,9 +212,17 @@ static void exch_fail(struct uexch *ex, int err)
         conn_close(ex->conn);
         ex->conn = NULL;
     }
+    if (ex->sending) {
+        /* The caller is still inside pt_upstream_send(): complete on the next turn. */
+        ex->fail_err = err;
+        ev_timer_start(ex->pool->w->loop, &ex->fail_soon);
+        return;
+    }
     exch_free(ex);
     done(&x->pub, err, NULL);
 }
+
+static void on_writable(struct uconn *c);
 
 static void start_on_conn(struct uexch *ex, struct uconn *c)
 {
@@ -221,7 +230,13 @@ static void start_on_conn(struct uexch *ex, struct uconn *c)
     c->ex = ex;
     ex->sent = 0;
     pt_buf_reset(&ex->in);
-    set_events(c, c->connecting ? EV_WRITE : EV_READ | EV_WRITE);
+    if (c->connecting) {
+        set_events(c, EV_WRITE);
+        return;
+    }
+    /* A pooled connection: write now. The socket almost always takes the whole request, so
+     * the watcher stays on EV_READ and no epoll_ctl is spent on it. */
+    on_writable(c);
 }
 
 static void start_connect(struct uexch *ex)
@@ -656,7 +671,9 @@ void pt_upstream_send(struct pt_call *call, const struct pt_upstream_request *re
     build_request(ex, req, &u);
     c = pool_take(ex->pool);
     if (c != NULL) {
+        ex->sending = true;
         start_on_conn(ex, c);
+        ex->sending = false;
         return;
     }
     if (ex->pool->addr_known || numeric_addr(ex->pool)) {
