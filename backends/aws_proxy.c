@@ -183,17 +183,26 @@ static cJSON *websocket_event(const struct pt_request *r)
 
 /* ---- The result ---- */
 
+/* True when the function raised an error (X-Amz-Function-Error) or the Invoke API itself
+ * refused the call (no such function, throttled). */
+static bool invoke_failed(const struct pt_upstream_response *up)
+{
+    size_t i;
+
+    for (i = 0; i < up->nheaders; i++)
+        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
+            return true;
+    return up->status != 200 && up->status != 202;
+}
+
 static int read_result(struct invocation *inv, const struct pt_upstream_response *up,
                        struct pt_result *res)
 {
     const cJSON *status, *headers, *h, *body, *b64;
-    size_t i, n = 0;
+    size_t n = 0;
 
-    for (i = 0; i < up->nheaders; i++)
-        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
-            return PT_EUPSTREAM;
-    if (up->status != 200 && up->status != 202)
-        return PT_EUPSTREAM; /* the Invoke API itself failed (no such function, throttled) */
+    if (invoke_failed(up))
+        return PT_EUPSTREAM;
     inv->result = cJSON_ParseWithLength(up->body, up->body_len);
     if (inv->result == NULL)
         return PT_EUPSTREAM;
@@ -256,16 +265,12 @@ static int read_http_result(struct pt_call *call, int err, const struct pt_upstr
 {
     const struct aws_proxy_conf *ac = call->integration->conf;
     struct invocation *inv = call->backend_data;
-    size_t i;
 
     if (err == PT_ETOOBIG)
         return PT_EPROTO;
     if (err != 0)
         return err;
-    for (i = 0; i < up->nheaders; i++)
-        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
-            return PT_EPROTO;
-    if (up->status != 200)
+    if (invoke_failed(up))
         return PT_EPROTO;
     return pt_lambda_http_read(&inv->http, ac->format, up->body, up->body_len, res);
 }
@@ -274,14 +279,9 @@ static int read_http_result(struct pt_call *call, int err, const struct pt_upstr
 static int read_authorizer_result(int err, const struct pt_upstream_response *up,
                                   struct pt_result *res)
 {
-    size_t i;
-
     if (err != 0)
         return err;
-    for (i = 0; i < up->nheaders; i++)
-        if (strcasecmp(up->headers[i].name, "X-Amz-Function-Error") == 0)
-            return PT_EPROTO;
-    if (up->status != 200)
+    if (invoke_failed(up))
         return PT_EPROTO;
     res->status = 200;
     res->body = up->body;

@@ -10,6 +10,7 @@
 
 #include <openssl/rand.h>
 
+#include "portico/b64url.h"
 #include "portico/err.h"
 
 #define PT_CONNID_BYTES 16
@@ -119,21 +120,6 @@ void pt_connid_encode(const struct pt_connid *id, char out[PT_CONNID_LEN + 1])
     out[o] = '\0';
 }
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 int pt_connid_decode(const char *s, size_t len, struct pt_connid *out)
 {
     unsigned char b[PT_CONNID_BYTES];
@@ -144,7 +130,7 @@ int pt_connid_decode(const char *s, size_t len, struct pt_connid *out)
     if (len != PT_CONNID_LEN)
         return PT_EINVAL;
     for (i = 0; i < PT_CONNID_LEN; i++) {
-        v[i] = b64url_value(s[i]);
+        v[i] = pt_b64url_value((unsigned char)s[i]);
         if (v[i] < 0)
             return PT_EINVAL;
     }

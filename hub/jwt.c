@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "portico/b64url.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "utf8.h"
@@ -38,21 +39,6 @@ static void set(struct pt_jwt_result *res, enum pt_jwt_status status, const char
 
 /* ---- Base64url ---- */
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 int pt_jwt_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap,
                          size_t *out_len)
 {
@@ -69,7 +55,7 @@ int pt_jwt_b64url_decode(const char *in, size_t len, unsigned char *out, size_t 
     if (need > cap)
         return PT_ETOOBIG;
     for (i = 0; i < len; i++) {
-        if ((v = b64url_value((unsigned char)in[i])) < 0)
+        if ((v = pt_b64url_value((unsigned char)in[i])) < 0)
             return PT_EINVAL;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
