@@ -111,6 +111,23 @@ static void on_response(struct pt_call *call, int err, const struct pt_upstream_
     pt_call_done(call, &res);
 }
 
+/* Sends the call's body to <url> (the upstream client copies everything it is given). */
+static void send_request(struct pt_call *call, const char *method, const char *url,
+                         const struct pt_kv *headers, size_t n)
+{
+    const struct pt_request *r = call->req;
+    struct pt_upstream_request req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .nheaders = n,
+        .body = r->body,
+        .body_len = r->body != NULL ? r->body_len : 0,
+    };
+
+    pt_upstream_send(call, &req, on_response);
+}
+
 /* ---- HTTP routes ---- */
 
 /* Bytes a path segment may carry as they are (RFC 3986 pchar less '%'); '/' too for <greedy>. */
@@ -273,7 +290,6 @@ static bool forward_http_header(const struct pt_request *r, const char *name)
 static void http_invoke(struct pt_call *call)
 {
     const struct pt_request *r = call->req;
-    struct pt_upstream_request req = {.method = r->method};
     struct pt_kv *headers = pt_xcalloc(r->nheaders + 3, sizeof(*headers));
     struct pt_buf url, xff;
     size_t n = 0, i;
@@ -292,12 +308,7 @@ static void http_invoke(struct pt_call *call)
     headers[n++] = (struct pt_kv){"X-Forwarded-Proto", r->scheme != NULL ? r->scheme : "http"};
     if (r->host != NULL)
         headers[n++] = (struct pt_kv){"X-Forwarded-Host", r->host};
-    req.url = url.data;
-    req.headers = headers;
-    req.nheaders = n;
-    req.body = r->body;
-    req.body_len = r->body != NULL ? r->body_len : 0;
-    pt_upstream_send(call, &req, on_response);
+    send_request(call, r->method, url.data, headers, n);
     pt_buf_cleanup(&xff);
     pt_buf_cleanup(&url);
     free(headers);
@@ -309,7 +320,6 @@ static void http_proxy_invoke(struct pt_call *call)
 {
     const struct http_proxy_conf *hc = call->integration->conf;
     const struct pt_request *r = call->req;
-    struct pt_upstream_request req = {.method = "POST"};
     struct pt_kv headers[MAX_HEADERS];
     struct pt_buf url;
     char status[16];
@@ -325,12 +335,7 @@ static void http_proxy_invoke(struct pt_call *call)
          * JSON answer is the verdict. */
         headers[n++] = (struct pt_kv){"Content-Type", "application/json"};
         pt_call_render(call, hc->uri_tmpl, &url);
-        req.url = url.data;
-        req.headers = headers;
-        req.nheaders = n;
-        req.body = r->body;
-        req.body_len = r->body_len;
-        pt_upstream_send(call, &req, on_response);
+        send_request(call, "POST", url.data, headers, n);
         pt_buf_cleanup(&url);
         return;
     }
@@ -354,12 +359,7 @@ static void http_proxy_invoke(struct pt_call *call)
     if (r->type == PT_EVENT_MESSAGE)
         headers[n++] = (struct pt_kv){"Content-Type", r->body_binary ? "application/octet-stream"
                                                                      : "text/plain; charset=utf-8"};
-    req.url = url.data;
-    req.headers = headers;
-    req.nheaders = n;
-    req.body = r->body;
-    req.body_len = r->body != NULL ? r->body_len : 0;
-    pt_upstream_send(call, &req, on_response);
+    send_request(call, "POST", url.data, headers, n);
     pt_buf_cleanup(&url);
 }
 
