@@ -21,7 +21,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/replay/replay_%)
 PORTICO := $(if $(filter build,$(BUILD)),portico,$(BUILD)/portico)
 
-.PHONY: all test unit replay integration asan fuzz bench lint format format-check install clean
+.PHONY: all test unit replay integration asan valgrind fuzz bench lint format format-check install clean
 all: $(PORTICO)
 
 $(PORTICO): $(BUILD)/obj/hub/main.o $(BUILD)/libportico.a
@@ -60,6 +60,13 @@ integration: $(PORTICO)
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+
+# The unit tests, and the integration suites that are not about timing, under valgrind.
+VALGRIND_SUITES ?= ws-routing management check channels
+valgrind: all $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do valgrind --quiet --error-exitcode=99 --leak-check=full $$t || fail=1; done; exit $$fail
+	cd tests/integration && PORTICO_BIN=$(abspath tools/valgrind-portico.sh) \
+	    node --test --test-concurrency=1 $(VALGRIND_SUITES:%=%.test.mjs)
 
 # libFuzzer targets, each run for FUZZ_SECONDS (clang only).
 FUZZ_SECONDS ?= 30
