@@ -58,8 +58,7 @@ static int aws_proxy_configure(struct pt_integration *in, const cJSON *obj, cons
         return PT_EINVAL;
     pt_conf_path_key(upath, sizeof(upath), path, "uri");
     if (strncmp(ac->uri, "http://", 7) != 0 && strncmp(ac->uri, "https://", 8) != 0) {
-        pt_errors_add(errs, upath,
-                      "expected the http(s):// URL of a Lambda Invoke API endpoint");
+        pt_errors_add(errs, upath, "expected the http(s):// URL of a Lambda Invoke API endpoint");
         return PT_EINVAL;
     }
     ac->uri_tmpl = pt_tmpl_compile(ac->uri, err, sizeof(err));

@@ -11,11 +11,8 @@ extern const struct pt_backend pt_backend_channel;
 extern const struct pt_backend pt_backend_static;
 
 static const struct pt_backend *const backends[] = {
-    &pt_backend_mock,
-    &pt_backend_http_proxy,
-    &pt_backend_aws_proxy,
-    &pt_backend_channel,
-    &pt_backend_static,
+    &pt_backend_mock,    &pt_backend_http_proxy, &pt_backend_aws_proxy,
+    &pt_backend_channel, &pt_backend_static,
 };
 
 /* Types of SPEC section 5 whose backend is not built yet (none today). */

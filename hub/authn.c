@@ -129,4 +129,3 @@ bool pt_authn_sigv4_ok(struct pt_http *h, struct pt_sigv4_result *res_out)
     }
     return false;
 }
-

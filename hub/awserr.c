@@ -27,8 +27,7 @@ static const struct {
     [PT_AWSERR_UNRECOGNIZED_CLIENT] = {403, "UnrecognizedClientException",
                                        "The security token included in the request is invalid."},
     [PT_AWSERR_FORBIDDEN] = {403, "ForbiddenException", "Forbidden"},
-    [PT_AWSERR_PAYLOAD_TOO_LARGE] = {413, "PayloadTooLargeException",
-                                     "Request entity too large"},
+    [PT_AWSERR_PAYLOAD_TOO_LARGE] = {413, "PayloadTooLargeException", "Request entity too large"},
     [PT_AWSERR_LIMIT_EXCEEDED] = {429, "LimitExceededException", "Limit Exceeded"},
     [PT_AWSERR_METHOD_NOT_ALLOWED] = {405, "MethodNotAllowedException", "Method Not Allowed"},
 };

@@ -8,10 +8,10 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
-#include "fanout.h"
 #include "conn.h"
-#include "http.h"
 #include "errors.h"
+#include "fanout.h"
+#include "http.h"
 #include "http1.h"
 #include "jsonpath.h"
 #include "portico/err.h"
@@ -269,9 +269,9 @@ static int resolve_authorizer(const cJSON *a, const char *v, size_t n, struct pt
     else if (var_is(v, n, "identity.apiKeyId"))
         node = cJSON_GetObjectItemCaseSensitive(a, "apiKeyId");
     else if (var_prefix(v, n, "authorizer.claims."))
-        node = pt_jsonpath_get(cJSON_GetObjectItemCaseSensitive(
-                                   cJSON_GetObjectItemCaseSensitive(a, "jwt"), "claims"),
-                               v + 18, n - 18);
+        node = pt_jsonpath_get(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "jwt"), "claims"),
+            v + 18, n - 18);
     else if (var_is(v, n, "authorizer.principalId"))
         node = cJSON_GetObjectItemCaseSensitive(a, "principalId");
     else
@@ -363,11 +363,23 @@ void pt_call_render(const struct pt_call *call, const struct pt_tmpl *t, struct 
 
 int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_errors *errs)
 {
-    static const char *const known_context[] = {
-        "connectionId", "requestId", "extendedRequestId", "routeKey", "messageId",
-        "eventType", "stage", "apiId", "domainName", "identity.sourceIp",
-        "identity.userAgent", "connectedAt", "requestTimeEpoch", "identity.accessKey",
-        "identity.apiKeyId", "authorizer.principalId", NULL};
+    static const char *const known_context[] = {"connectionId",
+                                                "requestId",
+                                                "extendedRequestId",
+                                                "routeKey",
+                                                "messageId",
+                                                "eventType",
+                                                "stage",
+                                                "apiId",
+                                                "domainName",
+                                                "identity.sourceIp",
+                                                "identity.userAgent",
+                                                "connectedAt",
+                                                "requestTimeEpoch",
+                                                "identity.accessKey",
+                                                "identity.apiKeyId",
+                                                "authorizer.principalId",
+                                                NULL};
     size_t i, k;
     int rc = 0;
 

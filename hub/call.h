@@ -32,18 +32,18 @@ struct pt_callx {
     struct pt_call pub; /* first: backends see only this */
     struct pt_request req;
     struct pt_worker *w;
-    struct pt_config *cfg;  /* a reference for the call's life: the integration lives in it */
+    struct pt_config *cfg; /* a reference for the call's life: the integration lives in it */
     const struct pt_route *route;
-    struct pt_conn *conn;   /* WebSocket calls: borrowed; NULL once the connection went away */
-    struct pt_http *http;   /* HTTP calls: the request it serves, borrowed; NULL once gone */
+    struct pt_conn *conn; /* WebSocket calls: borrowed; NULL once the connection went away */
+    struct pt_http *http; /* HTTP calls: the request it serves, borrowed; NULL once gone */
     struct pt_callx *conn_prev, *conn_next; /* the connection's list of calls */
     pt_callx_done_fn *on_done;
     ev_timer deadline;
-    pt_call_fn *deferred;   /* set while on the worker's defer list */
+    pt_call_fn *deferred; /* set while on the worker's defer list */
     struct pt_callx *defer_prev, *defer_next;
-    double started;         /* ev_now() at invoke */
-    int timeout_ms;         /* the deadline when not the integration's timeoutMs, else 0 */
-    void *upstream;         /* the upstream exchange in flight (upstream.c), or NULL */
+    double started;           /* ev_now() at invoke */
+    int timeout_ms;           /* the deadline when not the integration's timeoutMs, else 0 */
+    void *upstream;           /* the upstream exchange in flight (upstream.c), or NULL */
     struct pt_policy *policy; /* a REQUEST authorizer call: the policy it answers */
     struct cJSON *authorizer; /* owned: the context behind req.authorizer */
     struct pt_fanout *fanout; /* a CHANNEL publish waiting for other workers */

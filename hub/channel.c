@@ -20,11 +20,11 @@
 #include "wsframe.h"
 
 struct pt_chan {
-    char *key;    /* owned: "api\nstage\nname" */
+    char *key; /* owned: "api\nstage\nname" */
     uint64_t hash;
     struct pt_conn **subs; /* owned array of borrowed connections */
     size_t nsubs, cap;
-    struct pt_chan *next;  /* bucket chain */
+    struct pt_chan *next; /* bucket chain */
 };
 
 struct pt_chanmap {
@@ -264,8 +264,8 @@ long pt_channel_publish_local(struct pt_worker *w, const char *api, const char *
     return delivered;
 }
 
-size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage,
-                          const char *name, struct pt_buf *ids)
+size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage, const char *name,
+                          struct pt_buf *ids)
 {
     struct pt_chan *ch = lookup(w, api, stage, name);
     size_t i, n = 0;

@@ -46,8 +46,8 @@ long pt_channel_publish_local(struct pt_worker *w, const char *api, const char *
 
 /* Appends the quoted ids of this worker's subscribers of the channel, comma-separated, and
  * returns how many. */
-size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage,
-                          const char *name, struct pt_buf *ids);
+size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stage, const char *name,
+                          struct pt_buf *ids);
 
 /* Appends up to <limit> quoted ids of this worker's connections of <api> and <stage>, from slot
  * *<slot> on; leaves *<slot> at the slot where a next page would start. Returns how many. */

@@ -17,10 +17,10 @@
 
 #include "config_auth.h"
 #include "errors.h"
-#include "tls.h"
 #include "portico/buf.h"
 #include "portico/conf.h"
 #include "portico/xalloc.h"
+#include "tls.h"
 
 #define CONFIG_MAX_BYTES  (16 << 20) /* a config file larger than this is refused */
 #define MAX_LISTENERS     64
@@ -156,8 +156,8 @@ static char *resolve_path(const char *dir, const char *p)
 
 /* Loads the certificate and key once now, so that a bad pair is a config error with a path
  * rather than a failure at start. */
-static void parse_tls(struct pt_config *c, struct pt_listen *l, const cJSON *obj,
-                      const char *path, struct pt_errors *errs)
+static void parse_tls(struct pt_config *c, struct pt_listen *l, const cJSON *obj, const char *path,
+                      struct pt_errors *errs)
 {
     char kpath[PT_CONFIG_PATH_LEN], err[512];
     struct tls_raw raw = {0};
@@ -260,7 +260,8 @@ static void parse_listen(struct pt_config *c, const cJSON *arr, struct pt_errors
             cJSON_IsObject(item))
             check_listener(c, &c->listens[i], item, ipath, errs);
         if (cJSON_GetObjectItemCaseSensitive(item, "tls") != NULL)
-            parse_tls(c, &c->listens[i], cJSON_GetObjectItemCaseSensitive(item, "tls"), ipath, errs);
+            parse_tls(c, &c->listens[i], cJSON_GetObjectItemCaseSensitive(item, "tls"), ipath,
+                      errs);
         for (j = 0; j < i; j++) {
             if (same_listener(&c->listens[j], &c->listens[i])) {
                 pt_errors_add(errs, ipath, "the same address as listen[%zu]", j);

@@ -17,9 +17,9 @@ struct pt_cors;
 struct pt_jwks;
 
 struct pt_listen {
-    char *host;        /* owned; NULL for a unix socket */
-    long long port;    /* 0 asks the kernel for a free port (logged at start) */
-    char *unix_socket; /* owned; absolute path; NULL for TCP */
+    char *host;            /* owned; NULL for a unix socket */
+    long long port;        /* 0 asks the kernel for a free port (logged at start) */
+    char *unix_socket;     /* owned; absolute path; NULL for TCP */
     char *tls_certificate; /* owned, absolute; NULL: plain TCP */
     char *tls_private_key; /* owned, absolute */
     bool http2;            /* TLS listeners: offer HTTP/2 by ALPN (tls.http2, default true) */
@@ -66,26 +66,26 @@ struct pt_authorizer {
     struct pt_identity_source *sources; /* owned array */
     size_t nsources;
     /* JWT */
-    char *issuer;             /* owned; NULL: any */
-    char **audience;          /* owned array of owned strings */
+    char *issuer;    /* owned; NULL: any */
+    char **audience; /* owned array of owned strings */
     size_t naudience;
-    char *jwks_url;           /* owned: an http(s) JWKS URL, fetched and cached per worker */
-    char *jwks_text;          /* owned: the JWKS file's contents, read at load */
-    char *secret;             /* owned: HS256 secret; never logged */
-    struct pt_jwks *jwks;     /* owned reference: the keys of jwks_text, parsed at load */
+    char *jwks_url;       /* owned: an http(s) JWKS URL, fetched and cached per worker */
+    char *jwks_text;      /* owned: the JWKS file's contents, read at load */
+    char *secret;         /* owned: HS256 secret; never logged */
+    struct pt_jwks *jwks; /* owned reference: the keys of jwks_text, parsed at load */
     /* REQUEST */
     struct pt_integration *integration; /* borrowed from the api's integrations */
-    long long ttl_s;          /* resultTtlSeconds: 0 disables the cache */
+    long long ttl_s;                    /* resultTtlSeconds: 0 disables the cache */
     bool simple_responses;
 };
 
 struct pt_route {
-    char *key;                          /* owned: "$connect", "sendmessage", ... */
-    struct pt_integration *integration; /* borrowed from the api's integrations; NULL: none */
-    bool route_response;                /* routeResponse: send the answer back to the caller */
+    char *key;                              /* owned: "$connect", "sendmessage", ... */
+    struct pt_integration *integration;     /* borrowed from the api's integrations; NULL: none */
+    bool route_response;                    /* routeResponse: send the answer back to the caller */
     const struct pt_authorizer *authorizer; /* borrowed from the api; NULL: none */
-    bool iam;                           /* authorizer "AWS_IAM": SigV4 against credentials */
-    char **scopes;                      /* authorizationScopes, owned */
+    bool iam;                               /* authorizer "AWS_IAM": SigV4 against credentials */
+    char **scopes;                          /* authorizationScopes, owned */
     size_t nscopes;
     bool api_key_required;
 };
@@ -118,7 +118,7 @@ struct pt_api {
     size_t nauthorizers;
     struct pt_identity_source api_key_source; /* apiKeySelectionExpression: a header, or
                                                * $context.authorizer.usageIdentifierKey */
-    struct pt_cors *cors;               /* owned: HTTP APIs' CORS, or NULL */
+    struct pt_cors *cors;                     /* owned: HTTP APIs' CORS, or NULL */
 };
 
 struct pt_config {

@@ -467,7 +467,8 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
         }
         if (raw.route_response && api->protocol == PT_PROTO_HTTP) {
             pt_conf_path_key(kpath, sizeof(kpath), rpath, "routeResponse");
-            pt_errors_add(errs, kpath, "HTTP routes always answer: only WEBSOCKET routes have this key");
+            pt_errors_add(errs, kpath,
+                          "HTTP routes always answer: only WEBSOCKET routes have this key");
         }
         if (raw.integration != NULL) {
             r->integration = find_integration(api, order, raw.integration);

@@ -177,16 +177,17 @@ static void parse_jwt(struct pt_authorizer *a, const struct authz_raw *raw, cons
     char kpath[PT_CONFIG_PATH_LEN], err[PT_CONFIG_PATH_LEN + 64];
 
     pt_conf_path_key(kpath, sizeof(kpath), path, "audience");
-    a->audience = string_array(cJSON_GetObjectItemCaseSensitive(obj, "audience"), &a->naudience,
-                               kpath, errs);
+    a->audience =
+        string_array(cJSON_GetObjectItemCaseSensitive(obj, "audience"), &a->naudience, kpath, errs);
     a->issuer = raw->issuer ? pt_xstrdup(raw->issuer) : NULL;
     a->secret = raw->secret ? pt_xstrdup(raw->secret) : NULL;
     pt_conf_path_key(kpath, sizeof(kpath), path, "jwks");
     if (raw->jwks == NULL && raw->secret == NULL) {
-        pt_errors_add(errs, path, "a JWT authorizer needs \"jwks\" (RS256, PS256, ES256) or "
-                                  "\"secret\" (HS256)");
-    } else if (raw->jwks != NULL && (strncmp(raw->jwks, "http://", 7) == 0 ||
-                                     strncmp(raw->jwks, "https://", 8) == 0)) {
+        pt_errors_add(errs, path,
+                      "a JWT authorizer needs \"jwks\" (RS256, PS256, ES256) or "
+                      "\"secret\" (HS256)");
+    } else if (raw->jwks != NULL &&
+               (strncmp(raw->jwks, "http://", 7) == 0 || strncmp(raw->jwks, "https://", 8) == 0)) {
         a->jwks_url = pt_xstrdup(raw->jwks);
     } else if (raw->jwks != NULL) {
         char *file = raw->jwks[0] == '/' ? pt_xstrdup(raw->jwks) : NULL;
@@ -251,8 +252,10 @@ static void parse_authorizer(struct pt_api *api, struct pt_authorizer *a, const 
         if (a->integration == NULL)
             pt_errors_add(errs, kpath, "no integration named \"%s\"", raw.integration);
         else if (a->integration->backend != NULL && !a->integration->backend->authorizes)
-            pt_errors_add(errs, kpath, "a %s integration cannot be an authorizer (use AWS_PROXY "
-                                       "or HTTP_PROXY)", a->integration->backend->type);
+            pt_errors_add(errs, kpath,
+                          "a %s integration cannot be an authorizer (use AWS_PROXY "
+                          "or HTTP_PROXY)",
+                          a->integration->backend->type);
     }
     pt_conf_release(is_request ? request_fields : jwt_fields, &raw);
 }
@@ -314,8 +317,9 @@ void pt_config_auth_parse_route(struct pt_api *api, struct pt_route *r, const cJ
             pt_errors_add(errs, kpath, "expected true or false");
         else if (cJSON_IsTrue(key) && api->protocol == PT_PROTO_WEBSOCKET &&
                  strcmp(r->key, "$connect") != 0)
-            pt_errors_add(errs, kpath, "on WebSocket APIs only $connect checks an API key (it "
-                                       "holds for the whole connection)");
+            pt_errors_add(errs, kpath,
+                          "on WebSocket APIs only $connect checks an API key (it "
+                          "holds for the whole connection)");
         r->api_key_required = cJSON_IsTrue(key);
     }
     pt_conf_path_key(kpath, sizeof(kpath), rpath, "authorizationScopes");

@@ -21,7 +21,7 @@
 #include "worker.h"
 #include "ws.h"
 
-#define WRITEV_MAX 64
+#define WRITEV_MAX      64
 #define READS_PER_EVENT 4 /* fairness: one busy client cannot hold the loop */
 
 static void on_io(struct ev_loop *loop, ev_io *io, int revents);

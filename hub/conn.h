@@ -36,19 +36,19 @@ struct pt_outq {
 struct pt_conn {
     ev_io io; /* first: the watcher's data pointer is not needed */
     struct pt_worker *w;
-    struct pt_conn *prev, *next; /* the worker's list */
+    struct pt_conn *prev, *next;             /* the worker's list */
     struct pt_conn *flush_prev, *flush_next; /* the worker's flush list */
     int fd;
-    uint8_t state;          /* enum pt_conn_state */
-    unsigned in_flush : 1;  /* on the flush list */
+    uint8_t state;         /* enum pt_conn_state */
+    unsigned in_flush : 1; /* on the flush list */
     unsigned write_armed : 1;
     unsigned read_stopped : 1;
     unsigned close_after_flush : 1;
     unsigned peer_closed : 1;
     unsigned unix_peer : 1;
-    unsigned lingering : 1; /* our side is shut down; reading until EOF, then closing */
-    unsigned reprocess : 1; /* leftover input to process before the next read */
-    unsigned handshaking : 1; /* TLS handshake in progress */
+    unsigned lingering : 1;      /* our side is shut down; reading until EOF, then closing */
+    unsigned reprocess : 1;      /* leftover input to process before the next read */
+    unsigned handshaking : 1;    /* TLS handshake in progress */
     unsigned tls_want_write : 1; /* the TLS layer needs writability to make progress */
 
     uint8_t *in; /* owned: unparsed bytes kept between reads, NULL when none */

@@ -33,7 +33,7 @@ struct pt_conn_op {
     size_t body_len;
     long long queue_limit;
     /* The outcome, filled on the connection's worker: */
-    int status;        /* 200, 204, or 0 with awserr set */
+    int status; /* 200, 204, or 0 with awserr set */
     enum pt_awserr awserr;
     const char *message; /* static */
     struct pt_buf out;   /* GET's JSON */
@@ -132,8 +132,7 @@ static void finish(struct pt_conn_op *op)
         if (op->status == 0)
             pt_awserr_respond(h, op->awserr, op->message);
         else if (op->out.len > 0)
-            pt_http_respond(h, op->status, &hdr, 1, "application/json", op->out.data,
-                            op->out.len);
+            pt_http_respond(h, op->status, &hdr, 1, "application/json", op->out.data, op->out.len);
         else
             pt_http_respond(h, op->status, &hdr, 1, NULL, NULL, 0);
     }

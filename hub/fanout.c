@@ -63,8 +63,8 @@ static void complete(struct pt_fanout *f)
 static void run_local(struct pt_worker *w, const struct pt_fanout *f, struct answer *a)
 {
     if (f->kind == GATHER_PUBLISH)
-        a->delivered = pt_channel_publish_local(w, f->api, f->stage, f->name, f->data, f->len,
-                                                f->binary);
+        a->delivered =
+            pt_channel_publish_local(w, f->api, f->stage, f->name, f->data, f->len, f->binary);
     else
         a->count = pt_channel_members(w, f->api, f->stage, f->name, &a->ids);
 }

@@ -19,19 +19,19 @@
 #include "portico/xalloc.h"
 #include "worker.h"
 
-#define HEAD_MAX_BYTES 16384
+#define HEAD_MAX_BYTES         16384
 #define MAX_CONCURRENT_STREAMS 128
 
 struct h2_stream {
     int32_t id;
     struct pt_conn *c;
-    struct pt_buf head;   /* the request rewritten as an HTTP/1.1 head */
+    struct pt_buf head; /* the request rewritten as an HTTP/1.1 head */
     char *method, *path, *authority;
-    struct pt_http *h;    /* the request, from END_HEADERS until it is answered */
-    struct pt_buf out;    /* the response body being sent */
+    struct pt_http *h; /* the request, from END_HEADERS until it is answered */
+    struct pt_buf out; /* the response body being sent */
     size_t out_off;
-    bool rejected;        /* answered early (too big, bad head): further data is ignored */
-    bool dispatched;      /* the whole request went to its destination */
+    bool rejected;   /* answered early (too big, bad head): further data is ignored */
+    bool dispatched; /* the whole request went to its destination */
     struct h2_stream *prev, *next;
 };
 
@@ -61,8 +61,8 @@ static void flush(struct pt_conn *c)
         pt_conn_close_after_flush(c);
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud)
 {
     struct h2_stream *st = src->ptr;
     size_t left = st->out.len - st->out_off;
@@ -87,8 +87,9 @@ static nghttp2_nv make_nv(const char *name, size_t nlen, const char *value)
 /* HTTP/2 header names are lower case, and connection-specific headers may not appear. */
 static bool h2_forbidden(const char *name)
 {
-    static const char *const bad[] = {"connection", "keep-alive", "proxy-connection",
-                                      "transfer-encoding", "upgrade", "content-length", NULL};
+    static const char *const bad[] = {
+        "connection",     "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+        "content-length", NULL};
     size_t i;
 
     for (i = 0; bad[i] != NULL; i++)
@@ -135,8 +136,7 @@ void pt_h2_respond(struct pt_http *h, int status, const struct pt_kv *headers, s
         if (!head && len > 0)
             pt_buf_append(&st->out, body, len);
         prd.source.ptr = st;
-        nghttp2_submit_response(c->h2->s, h->stream_id, nva, n,
-                                head || len == 0 ? NULL : &prd);
+        nghttp2_submit_response(c->h2->s, h->stream_id, nva, n, head || len == 0 ? NULL : &prd);
     }
     free(nva);
     free(names);
@@ -330,8 +330,8 @@ long pt_h2_process(struct pt_conn *c, uint8_t *p, size_t n)
 void pt_h2_drain(struct pt_conn *c)
 {
     nghttp2_submit_goaway(c->h2->s, NGHTTP2_FLAG_NONE,
-                          nghttp2_session_get_last_proc_stream_id(c->h2->s), NGHTTP2_NO_ERROR,
-                          NULL, 0);
+                          nghttp2_session_get_last_proc_stream_id(c->h2->s), NGHTTP2_NO_ERROR, NULL,
+                          0);
     /* Open streams finish; nghttp2 stops wanting to read once they have, and flush() closes. */
     flush(c);
 }

@@ -34,13 +34,13 @@ struct pt_http {
     bool keep_alive;
     bool in_body;
     char request_id[17];
-    struct pt_callx *call; /* the integration call serving this request, or NULL */
-    struct pt_policy *policy; /* the policy chain checking it, or NULL */
+    struct pt_callx *call;     /* the integration call serving this request, or NULL */
+    struct pt_policy *policy;  /* the policy chain checking it, or NULL */
     struct pt_conn_op *remote; /* a connection operation on another worker, or NULL */
     struct pt_fanout *fanout;  /* a publish or presence gathering from the workers, or NULL */
     struct pt_list_job *list;  /* a connection listing going from worker to worker, or NULL */
-    struct pt_config *cfg; /* a reference for the request's life: its api, stage, route */
-    long long head_length; /* HEAD answers: the Content-Length to announce, when known */
+    struct pt_config *cfg;     /* a reference for the request's life: its api, stage, route */
+    long long head_length;     /* HEAD answers: the Content-Length to announce, when known */
 };
 
 /* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are

@@ -58,8 +58,7 @@ struct pt_http1_chunked {
  * *consumed set to the number of input bytes that belonged to the body (the rest is the next
  * request); 0 when more input is needed (all input consumed); PT_EPROTO on malformed input.
  * Chunk sizes beyond 2^62 are malformed. */
-int pt_http1_chunked_decode(struct pt_http1_chunked *st, char *buf, size_t *len,
-                            size_t *consumed);
+int pt_http1_chunked_decode(struct pt_http1_chunked *st, char *buf, size_t *len, size_t *consumed);
 
 /* Percent-decodes <n> bytes of <s> into <out> (which has room for n + 1 bytes); returns the
  * decoded length, or PT_EINVAL on a malformed escape. With <plus_is_space>, '+' becomes ' '

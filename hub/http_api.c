@@ -25,9 +25,10 @@
 /* Hop-by-hop headers (RFC 9110 7.6.1) and framing that we set ourselves. */
 static bool is_hop_header(const char *name)
 {
-    static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Connection",
-                                      "Transfer-Encoding", "Upgrade", "TE", "Trailer",
-                                      "Content-Length", "Date", NULL};
+    static const char *const hop[] = {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
+        "Upgrade",    "TE",         "Trailer",          "Content-Length",
+        "Date",       NULL};
     size_t i;
 
     for (i = 0; hop[i] != NULL; i++)

@@ -15,14 +15,14 @@
 #include "portico/xalloc.h"
 #include "worker.h"
 
-#define REFETCH_MIN_S 60.0 /* an unknown kid refetches at most once a minute */
+#define REFETCH_MIN_S    60.0 /* an unknown kid refetches at most once a minute */
 #define FETCH_TIMEOUT_MS 1500
 
 struct jwks_entry {
     char *url;
-    struct pt_jwks *keys; /* a reference, or NULL before the first good fetch */
-    double fetched_at;    /* ev_now() of the last attempt, 0 before any */
-    struct pt_callx *fetch; /* in flight, or NULL */
+    struct pt_jwks *keys;              /* a reference, or NULL before the first good fetch */
+    double fetched_at;                 /* ev_now() of the last attempt, 0 before any */
+    struct pt_callx *fetch;            /* in flight, or NULL */
     struct pt_integration integration; /* what the fetch call runs */
     struct pt_route route;
     struct pt_jwks_waiter *waiters;
@@ -49,8 +49,8 @@ static void on_fetched(struct pt_call *call, int err, const struct pt_upstream_r
 
 static void fetch_invoke(struct pt_call *call)
 {
-    struct pt_upstream_request req = {.method = "GET", .url = call->req->url,
-                                      .max_response_bytes = PT_JWKS_MAX_BYTES};
+    struct pt_upstream_request req = {
+        .method = "GET", .url = call->req->url, .max_response_bytes = PT_JWKS_MAX_BYTES};
 
     pt_upstream_send(call, &req, on_fetched);
 }
@@ -107,7 +107,8 @@ static void wake(struct jwks_entry *e)
 
 static void on_fetch_done(struct pt_callx *x, const struct pt_result *res)
 {
-    struct jwks_entry *e = (struct jwks_entry *)((char *)x->route - offsetof(struct jwks_entry, route));
+    struct jwks_entry *e =
+        (struct jwks_entry *)((char *)x->route - offsetof(struct jwks_entry, route));
     struct pt_jwks *keys = NULL;
     const char *why = NULL;
 

@@ -24,7 +24,7 @@
 #include "worker.h"
 
 #define ACCEPTS_PER_EVENT 64
-#define BACKLOG 4096
+#define BACKLOG           4096
 
 struct pt_listener {
     ev_io io;
@@ -121,8 +121,8 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_
             ls[i].fd = -1; /* a unix socket cannot be shared by port: the first worker has it */
             continue;
         }
-        ls[i].fd = l->unix_socket != NULL ? open_unix(l)
-                                          : open_tcp(l, first != NULL ? first[i].port : 0);
+        ls[i].fd =
+            l->unix_socket != NULL ? open_unix(l) : open_tcp(l, first != NULL ? first[i].port : 0);
         if (ls[i].fd < 0) {
             pt_listen_close(ls, i, NULL);
             return NULL;
@@ -136,8 +136,8 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_
         } else if (l->tls_certificate != NULL) {
             char err[512];
 
-            ls[i].tls = pt_tls_ctx_new(l->tls_certificate, l->tls_private_key, l->http2, err,
-                                       sizeof(err));
+            ls[i].tls =
+                pt_tls_ctx_new(l->tls_certificate, l->tls_private_key, l->http2, err, sizeof(err));
             if (ls[i].tls == NULL) {
                 pt_log(PT_LOG_ERR, "listen", "%s", err);
                 pt_listen_close(ls, i + 1, NULL);

@@ -8,10 +8,10 @@
 #include "awserr.h"
 #include "channel.h"
 #include "config.h"
-#include "fanout.h"
-#include "mailbox.h"
 #include "conn.h"
+#include "fanout.h"
 #include "http.h"
+#include "mailbox.h"
 #include "portico/buf.h"
 #include "portico/xalloc.h"
 #include "router.h"
@@ -20,7 +20,7 @@
 #include "ws.h"
 
 #define LIST_DEFAULT 100
-#define LIST_MAX 1000
+#define LIST_MAX     1000
 
 static bool method_is(const struct pt_http *h, const char *m)
 {

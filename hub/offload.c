@@ -31,8 +31,8 @@ struct pt_offload_queue {
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t cond;     /* a job was queued */
-    pthread_cond_t idle;     /* a job finished (for queue_free) */
+    pthread_cond_t cond; /* a job was queued */
+    pthread_cond_t idle; /* a job finished (for queue_free) */
     struct pt_offload *todo, *todo_tail;
     bool started;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};

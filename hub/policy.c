@@ -24,7 +24,7 @@
 #include "worker.h"
 
 #define AUTHZ_TIMEOUT_MS 10000 /* AWS's limit for authorizer calls */
-#define AUTHZ_CACHE_MAX 10000
+#define AUTHZ_CACHE_MAX  10000
 
 struct pt_policy {
     struct pt_http *h;
@@ -34,13 +34,13 @@ struct pt_policy {
     const struct pt_stage *stage;
     const struct pt_route *route;
     pt_policy_done_fn *done;
-    cJSON *ctx;             /* the authorizer context being built (owned) */
-    char *token;            /* JWT: kept to verify again after a JWKS refetch */
+    cJSON *ctx;  /* the authorizer context being built (owned) */
+    char *token; /* JWT: kept to verify again after a JWKS refetch */
     struct pt_jwks_waiter jwks_wait;
-    struct pt_callx *call;  /* a REQUEST authorizer call in flight */
+    struct pt_callx *call;       /* a REQUEST authorizer call in flight */
     struct pt_route authz_route; /* what that call runs */
-    char *cache_key;        /* REQUEST: the identity values, joined */
-    unsigned char data[];   /* the caller's copy */
+    char *cache_key;             /* REQUEST: the identity values, joined */
+    unsigned char data[];        /* the caller's copy */
 };
 
 /* ---- REQUEST authorizer results, per worker ---- */
@@ -285,8 +285,10 @@ static void step_iam(struct pt_policy *p)
         finish(p, 403, "Incomplete signature", "IncompleteSignatureException", NULL);
         return;
     default:
-        finish(p, 403, "The request signature we calculated does not match the signature you "
-                       "provided.", "InvalidSignatureException", NULL);
+        finish(p, 403,
+               "The request signature we calculated does not match the signature you "
+               "provided.",
+               "InvalidSignatureException", NULL);
         return;
     }
     p->ctx = cJSON_CreateObject();
@@ -327,8 +329,10 @@ static void jwt_verify(struct pt_policy *p, const struct pt_jwks *keys, bool may
         pt_jwks_cache_refresh(p->w, a->jwks_url, &p->jwks_wait, on_jwks, p))
         return; /* verified again when the fresh keys are in */
     if (res.status != PT_JWT_OK) {
-        snprintf(www, sizeof(www), "Bearer scope=\"\" error=\"invalid_token\" "
-                                   "error_description=\"%s\"", res.reason);
+        snprintf(www, sizeof(www),
+                 "Bearer scope=\"\" error=\"invalid_token\" "
+                 "error_description=\"%s\"",
+                 res.reason);
         unauthorized(p, www);
         return;
     }

@@ -15,11 +15,11 @@ struct pt_route;
 struct pt_policy;
 
 struct pt_policy_result {
-    int status;            /* 0: allowed; else the HTTP status to answer (401, 403, 500) */
-    const char *message;   /* the {"message"} text when refused */
-    const char *type;      /* the x-amzn-ErrorType when refused */
+    int status;                   /* 0: allowed; else the HTTP status to answer (401, 403, 500) */
+    const char *message;          /* the {"message"} text when refused */
+    const char *type;             /* the x-amzn-ErrorType when refused */
     const char *www_authenticate; /* JWT refusals: the WWW-Authenticate value, or NULL */
-    struct cJSON *authorizer; /* allowed: the context (owned; the callee takes it), or NULL */
+    struct cJSON *authorizer;     /* allowed: the context (owned; the callee takes it), or NULL */
 };
 
 /* Runs once with the verdict; <data> is the caller's copy passed to pt_policy_start. */

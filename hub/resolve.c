@@ -13,7 +13,7 @@
 #include "portico/xalloc.h"
 
 #define CACHE_TTL_S 30.0
-#define CACHE_MAX 64
+#define CACHE_MAX   64
 
 struct pt_resolve_req {
     struct pt_resolver *owner;

@@ -11,7 +11,7 @@ struct pt_stage;
 struct pt_route_match {
     const struct pt_api *api;     /* borrowed from the config */
     const struct pt_stage *stage; /* borrowed from the config */
-    const char *rest;             /* borrowed: the part of the path after the stage ("" or "/...") */
+    const char *rest; /* borrowed: the part of the path after the stage ("" or "/...") */
 };
 
 /* Matches the percent-decoded <path>. Returns 0, or PT_ENOTFOUND. */

@@ -18,9 +18,9 @@
 #include "h2.h"
 #include "listen.h"
 #include "mailbox.h"
-#include "tls.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
+#include "tls.h"
 #include "worker.h"
 #include "ws.h"
 

@@ -6,9 +6,9 @@
 #include "worker.h"
 #include "ws.h"
 
-#define LINGER_S 2.0        /* how long a closing peer may take to close its side */
-#define KEEPALIVE_IDLE_S 60 /* an idle HTTP keep-alive connection */
-#define REQUEST_READ_S 30   /* a request head or body that trickles in */
+#define LINGER_S         2.0 /* how long a closing peer may take to close its side */
+#define KEEPALIVE_IDLE_S 60  /* an idle HTTP keep-alive connection */
+#define REQUEST_READ_S   30  /* a request head or body that trickles in */
 
 static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 {

@@ -16,8 +16,8 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 {
     bool http2 = arg != NULL;
 
-    if (http2 && SSL_select_next_proto((unsigned char **)out, outlen, alpn_h2,
-                                       sizeof(alpn_h2) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+    if (http2 && SSL_select_next_proto((unsigned char **)out, outlen, alpn_h2, sizeof(alpn_h2) - 1,
+                                       in, inlen) == OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
     if (SSL_select_next_proto((unsigned char **)out, outlen, alpn_h1, sizeof(alpn_h1) - 1, in,
                               inlen) == OPENSSL_NPN_NEGOTIATED)
@@ -154,8 +154,8 @@ int pt_tls_client_init(void)
         return -1;
     SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_PEER, NULL);
-    SSL_CTX_set_mode(client_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(client_ctx,
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (SSL_CTX_set_default_verify_paths(client_ctx) != 1)
         ERR_clear_error(); /* no trust store: every upstream fails to verify, which is safe */
     return 0;

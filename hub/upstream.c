@@ -20,17 +20,17 @@
 #include "http1.h"
 #include "portico/buf.h"
 #include "portico/err.h"
-#include "portico/xalloc.h"
 #include "portico/log.h"
+#include "portico/xalloc.h"
 #include "resolve.h"
 #include "tls.h"
 #include "upstream_pool.h"
 #include "worker.h"
 
 #define DEFAULT_MAX_RESPONSE (10u << 20)
-#define HEAD_MAX 65536
-#define IDLE_MAX_PER_POOL 1024
-#define IDLE_TIMEOUT_S 30.0
+#define HEAD_MAX             65536
+#define IDLE_MAX_PER_POOL    1024
+#define IDLE_TIMEOUT_S       30.0
 
 struct uconn {
     ev_io io;
@@ -55,7 +55,7 @@ struct uexch {
     int fail_err;
     struct pt_buf request;
     size_t sent;
-    struct pt_buf in;  /* the response as received */
+    struct pt_buf in;   /* the response as received */
     struct pt_buf body; /* the decoded body of a chunked response */
     struct pt_http1_resp resp;
     struct pt_http1_chunked chunked;
@@ -548,7 +548,7 @@ static void conn_on_io(struct ev_loop *loop, ev_io *io, int revents)
             on_writable(c);
         else
             on_readable(c); /* TLS wanted to write to go on reading */
-        return; /* c may be gone; a pending read event is reported again */
+        return;             /* c may be gone; a pending read event is reported again */
     }
     if (revents & EV_READ)
         on_readable(c);

@@ -14,10 +14,10 @@ struct pt_upool {
     struct pt_worker *w;
     char host[256];
     int port;
-    bool tls; /* https */
+    bool tls;                     /* https */
     struct sockaddr_storage addr; /* valid when addr_known */
     socklen_t addrlen;
-    bool addr_known; /* a numeric host; names are resolved per new connection (cached) */
+    bool addr_known;    /* a numeric host; names are resolved per new connection (cached) */
     struct uconn *idle; /* idle connections, most recent first */
     size_t nidle;
     struct pt_upool *next;

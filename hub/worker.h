@@ -39,18 +39,18 @@ struct pt_worker {
     uint32_t *free_slots;
     uint32_t nfree;
 
-    struct pt_conn *flush_head;   /* connections with output to write this turn */
-    struct pt_callx *defer_head;  /* calls to complete this turn, doubly linked */
+    struct pt_conn *flush_head;  /* connections with output to write this turn */
+    struct pt_callx *defer_head; /* calls to complete this turn, doubly linked */
     struct pt_callx *defer_tail;
-    size_t ncalls;                /* calls in flight */
+    size_t ncalls; /* calls in flight */
 
     ev_prepare prepare;
     ev_timer sweep;
     uint8_t *rbuf; /* the one read buffer of this loop */
     size_t rbuf_len;
 
-    struct pt_upool *upools;      /* upstream connection pools */
-    struct pt_resolver *resolver; /* off-loop DNS */
+    struct pt_upool *upools;          /* upstream connection pools */
+    struct pt_resolver *resolver;     /* off-loop DNS */
     struct pt_offload_queue *offload; /* finished off-loop jobs come back here */
     struct pt_chanmap *chans;         /* channels (channel.c), created on first use */
     struct pt_jwks_cache *jwks;       /* JWKS fetched from URLs (jwks_cache.c) */

@@ -68,8 +68,9 @@ size_t pt_ws_queued_bytes(const struct pt_conn *c)
 static void send_error_frame(struct pt_conn *c, const char *message, const char *request_id)
 {
     char buf[256];
-    int n = snprintf(buf, sizeof(buf), "{\"message\":\"%s\",\"connectionId\":\"%s\",\"requestId\":\"%s\"}",
-                     message, c->ws->id, request_id);
+    int n = snprintf(buf, sizeof(buf),
+                     "{\"message\":\"%s\",\"connectionId\":\"%s\",\"requestId\":\"%s\"}", message,
+                     c->ws->id, request_id);
 
     pt_ws_send(c, buf, (size_t)n, false);
 }
@@ -212,9 +213,9 @@ static void on_control(struct pt_conn *c, const struct pt_wsframe *f, uint8_t *p
         }
         ws->close_code = code;
         free(ws->close_reason);
-        ws->close_reason = f->payload_len > 2 ? pt_xstrndup((const char *)payload + 2,
-                                                            (size_t)f->payload_len - 2)
-                                              : pt_xstrdup("");
+        ws->close_reason = f->payload_len > 2
+                               ? pt_xstrndup((const char *)payload + 2, (size_t)f->payload_len - 2)
+                               : pt_xstrdup("");
         /* Echo the code, as RFC 6455 5.5.1 asks; 1005 may not be sent, so answer 1000. */
         pt_ws_close(c, code == 1005 ? 1000 : code, "");
         break;
@@ -256,8 +257,7 @@ static bool on_data(struct pt_conn *c, const struct pt_wsframe *f, uint8_t *payl
     pt_buf_append(&ws->msg, payload, len);
     ws->in_msg = !f->fin;
     if (f->fin) {
-        dispatch_message(c, (uint8_t *)ws->msg.data, ws->msg.len,
-                         ws->msg_opcode == PT_WS_BINARY);
+        dispatch_message(c, (uint8_t *)ws->msg.data, ws->msg.len, ws->msg_opcode == PT_WS_BINARY);
         pt_buf_cleanup(&ws->msg);
     }
     return c->state == PT_CONN_WS;

@@ -26,12 +26,12 @@ struct pt_ws {
     const struct pt_api *api;     /* borrowed from the worker's config of generation gen */
     const struct pt_stage *stage; /* likewise */
     unsigned gen;
-    char *api_name;   /* owned: to find the api again after a reload */
-    char *stage_name; /* owned */
-    char *user_agent; /* owned, may be NULL */
-    char *host;       /* owned: the handshake's Host, the events' domainName */
+    char *api_name;           /* owned: to find the api again after a reload */
+    char *stage_name;         /* owned */
+    char *user_agent;         /* owned, may be NULL */
+    char *host;               /* owned: the handshake's Host, the events' domainName */
     struct cJSON *authorizer; /* owned: what $connect's authorizer established, or NULL */
-    char accept[29];  /* Sec-WebSocket-Accept, kept while $connect runs */
+    char accept[29];          /* Sec-WebSocket-Accept, kept while $connect runs */
     long long connected_at_ms;
     long long last_active_ms; /* the last data message in either direction */
 
@@ -48,7 +48,7 @@ struct pt_ws {
     char *close_reason; /* owned */
 
     struct pt_chan_set chans; /* the channels it subscribed to */
-    struct pt_callx *calls; /* in flight for this connection */
+    struct pt_callx *calls;   /* in flight for this connection */
     struct pt_callx *connect_call;
 };
 

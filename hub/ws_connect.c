@@ -14,10 +14,10 @@
 #include "conn.h"
 #include "http.h"
 #include "msg.h"
+#include "policy.h"
 #include "portico/err.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
-#include "policy.h"
 #include "router.h"
 #include "worker.h"
 #include "ws.h"
@@ -193,8 +193,8 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     if (!supported_version(c))
         return;
     /* maxConnections is the whole server's: each worker takes its share of it. */
-    if (w->draining ||
-        (long long)w->nws * w->npeers >= w->cfg->limits.max_connections + (long long)w->npeers - 1) {
+    if (w->draining || (long long)w->nws * w->npeers >=
+                           w->cfg->limits.max_connections + (long long)w->npeers - 1) {
         refuse(c, w->draining ? 503 : 429);
         return;
     }

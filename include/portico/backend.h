@@ -48,7 +48,7 @@ struct pt_request {
     const char *domain_name;
     const char *body; /* the message; NULL on CONNECT and DISCONNECT */
     size_t body_len;
-    bool body_binary;             /* a binary frame: integrations get it base64-encoded */
+    bool body_binary;              /* a binary frame: integrations get it base64-encoded */
     const struct cJSON *body_json; /* the message parsed as JSON, or NULL */
     const struct pt_kv *headers;   /* CONNECT: the handshake headers */
     size_t nheaders;
@@ -59,20 +59,20 @@ struct pt_request {
     size_t nstage_vars;
     const char *source_ip;
     const char *user_agent;
-    long long connected_at_ms;  /* epoch ms */
-    long long request_time_ms;  /* epoch ms */
-    int disconnect_status;      /* DISCONNECT: the close code */
+    long long connected_at_ms; /* epoch ms */
+    long long request_time_ms; /* epoch ms */
+    int disconnect_status;     /* DISCONNECT: the close code */
     const char *disconnect_reason;
 
     /* HTTP only (headers, query and body above apply too): */
-    const char *method;          /* "GET" */
-    const char *raw_path;        /* the whole path as sent, percent-encoded, without query */
-    const char *route_path;      /* decoded, after the base path and stage: "/pets/7" */
+    const char *method;              /* "GET" */
+    const char *raw_path;            /* the whole path as sent, percent-encoded, without query */
+    const char *route_path;          /* decoded, after the base path and stage: "/pets/7" */
     const struct pt_kv *path_params; /* {param} and {proxy+} values, decoded */
     size_t npath_params;
-    const char *protocol;        /* "HTTP/1.1" */
-    const char *host;            /* the Host header */
-    const char *scheme;          /* "http" or "https" */
+    const char *protocol; /* "HTTP/1.1" */
+    const char *host;     /* the Host header */
+    const char *scheme;   /* "http" or "https" */
 
     /* What the authorizer established (SPEC section 6), or NULL: a JSON object shaped like
      * payload 2.0's requestContext.authorizer ({"jwt":{"claims":{},"scopes":[]}},

@@ -11,21 +11,21 @@ struct cJSON;
 struct pt_errors;
 
 enum pt_conf_type {
-    PT_CONF_INT,     /* long long at offset; min..max inclusive */
-    PT_CONF_BOOL,    /* bool at offset */
-    PT_CONF_STR,     /* char * at offset, owned (pt_xstrdup); NULL when absent and no def_str */
-    PT_CONF_ENUM,    /* int at offset: the index of the value in enum_values */
-    PT_CONF_ANY,     /* nothing stored: the caller reads this key itself (objects, arrays) */
-    PT_CONF_LATER,   /* a key of a feature not built yet: refused with "not supported yet" */
+    PT_CONF_INT,   /* long long at offset; min..max inclusive */
+    PT_CONF_BOOL,  /* bool at offset */
+    PT_CONF_STR,   /* char * at offset, owned (pt_xstrdup); NULL when absent and no def_str */
+    PT_CONF_ENUM,  /* int at offset: the index of the value in enum_values */
+    PT_CONF_ANY,   /* nothing stored: the caller reads this key itself (objects, arrays) */
+    PT_CONF_LATER, /* a key of a feature not built yet: refused with "not supported yet" */
 };
 
 struct pt_conf_field {
-    const char *key;         /* JSON key exactly as the SPEC spells it */
+    const char *key; /* JSON key exactly as the SPEC spells it */
     enum pt_conf_type type;
-    size_t offset;           /* offsetof(target struct, member); unused for ANY and LATER */
-    long long min, max;      /* INT bounds, inclusive */
-    long long def;           /* INT/BOOL/ENUM default when absent */
-    const char *def_str;     /* STR default when absent (copied), may be NULL */
+    size_t offset;                  /* offsetof(target struct, member); unused for ANY and LATER */
+    long long min, max;             /* INT bounds, inclusive */
+    long long def;                  /* INT/BOOL/ENUM default when absent */
+    const char *def_str;            /* STR default when absent (copied), may be NULL */
     const char *const *enum_values; /* ENUM: NULL-terminated list of accepted strings */
     bool required;
 };

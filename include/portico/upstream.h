@@ -13,8 +13,8 @@
 struct pt_call;
 
 struct pt_upstream_request {
-    const char *method; /* "POST" */
-    const char *url;    /* "http://host[:port]/path[?query]" */
+    const char *method;          /* "POST" */
+    const char *url;             /* "http://host[:port]/path[?query]" */
     const struct pt_kv *headers; /* extra headers; Host, Content-Length and Connection are ours */
     size_t nheaders;
     const void *body;

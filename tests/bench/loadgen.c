@@ -1,19 +1,20 @@
 /*
  * loadgen: Portico's own WebSocket load generator. One thread, epoll, its own minimal
- * client (wsclient.c). Modes:
+ * client (wsclient.c) and HTTP client (lg_http.c). Modes:
  *   idle: open N connections (at --rate, or as fast as --handshakes allows), report the
  *         connect rate, then hold them for --hold seconds (or until SIGUSR1).
  *   echo: C connections each keep W text messages in flight for --duration seconds;
  *         report msgs/s and round-trip latency percentiles.
+ *   push, sub, pub, hmerge: see lg_fanout.c.
  * Every run is bounded by --deadline, and one process stays under 19000 sockets; for more,
- * run several processes (spike.sh does). Prints one result line of key=value pairs.
+ * run several processes (run.sh does). Prints one result line of key=value pairs.
  */
+#include "loadgen.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,47 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hist.h"
-#include "wsclient.h"
+#include "lg_http.h"
 
-#define LG_MAX_CONNS 19000
-#define LG_IN_BYTES  4096 /* per connection; bounds one server frame */
-#define LG_EVENTS    1024
+#define LG_EVENTS 1024
 
-enum lg_mode { LG_MODE_IDLE, LG_MODE_ECHO };
-enum lg_state { LG_FREE, LG_CONNECTING, LG_HANDSHAKE, LG_OPEN, LG_CLOSED };
-
-struct lg_opts {
-    enum lg_mode mode;
-    const char *host;     /* numeric IPv4 of the server */
-    const char *src;      /* numeric IPv4 source address, or NULL */
-    const char *path;     /* request path */
-    const char *protocol; /* Sec-WebSocket-Protocol, or NULL */
-    int port;
-    unsigned conns;         /* connections to open */
-    unsigned rate;          /* idle: connects per second, 0 = as fast as possible */
-    unsigned handshakes;    /* connects plus handshakes in flight at once */
-    unsigned window;        /* idle: connections per first/last rate window */
-    unsigned msgs_inflight; /* echo: messages in flight per connection */
-    unsigned size;          /* echo: payload bytes, >= 32 */
-    double hold_s, duration_s, warmup_s;
-    double deadline_s; /* hard bound on the whole run */
-};
-
-struct lg_conn {
-    int fd;
-    uint8_t state;       /* enum lg_state */
-    uint8_t pollout;     /* EPOLLOUT is registered */
-    uint32_t in_len;     /* bytes in in[] */
-    uint32_t out_len;    /* bytes in out[] */
-    uint32_t out_off;    /* bytes of out[] already written */
-    uint32_t waiting;    /* echo: sent, not yet echoed */
-    uint64_t started_us; /* when connect() was called */
-    uint8_t *in, *out;   /* owned */
-    char key[PT_WSCLIENT_KEY_LEN + 1];
-};
-
-static struct lg_opts opts = {
+struct lg_opts opts = {
     .mode = LG_MODE_IDLE,
     .host = "127.0.0.1",
     .path = "/",
@@ -74,25 +39,29 @@ static struct lg_opts opts = {
     .window = 1000,
     .msgs_inflight = 1,
     .size = 64,
+    .count = 1,
     .hold_s = 5,
     .duration_s = 10,
     .warmup_s = 1,
+    .grace_s = 5,
     .deadline_s = 0,
 };
 
-static struct lg_conn *conns; /* owned, opts.conns entries */
-static uint32_t out_cap;      /* bytes of each out[] */
-static int ep = -1;
-static unsigned next_conn, in_flight, n_open, n_failed, n_dropped, n_errors;
+struct lg_conn *conns; /* owned, opts.conns entries */
+static uint32_t out_cap; /* bytes of each out[] */
+int ep = -1;
+unsigned n_open, n_ready, n_failed, n_dropped, n_errors;
+static unsigned next_conn, in_flight, n_pending;
 static uint64_t *open_at_us; /* owned: open times in order, for the rate windows */
 static struct pt_hist hs_hist, rtt_hist;
-static uint64_t msgs, measure_from_us, measure_to_us, deadline_us;
+static uint64_t msgs, measure_from_us, measure_to_us;
+uint64_t deadline_us;
 static int sending;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static struct sockaddr_in dst_addr, src_addr;
-static volatile sig_atomic_t stop_requested;
+struct sockaddr_in dst_addr, src_addr;
+volatile sig_atomic_t stop_requested;
 
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
     struct timespec ts;
 
@@ -100,7 +69,7 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t rnd64(void)
+uint64_t rnd64(void)
 {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
@@ -132,7 +101,7 @@ static void conn_close(struct lg_conn *c, int abortive)
 }
 
 /* A connection that failed before opening counts as failed, after opening as dropped. */
-static void conn_fail(struct lg_conn *c)
+void conn_fail(struct lg_conn *c)
 {
     if (c->state == LG_OPEN) {
         n_dropped++;
@@ -184,7 +153,7 @@ static int conn_queue_frame(struct lg_conn *c, int opcode, const void *p, size_t
     return 0;
 }
 
-static void *xmalloc(size_t n)
+void *xmalloc(size_t n)
 {
     void *p = malloc(n);
 
@@ -262,14 +231,14 @@ static void on_connected(struct lg_conn *c)
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static void put_hex(char *p, uint64_t v, int digits)
+void put_hex(char *p, uint64_t v, int digits)
 {
     for (int i = digits - 1; i >= 0; i--, v >>= 4)
         p[i] = hex_digits[v & 15];
 }
 
 /* Returns the value of digits hex characters, or UINT64_MAX if one is not hex. */
-static uint64_t get_hex(const uint8_t *p, int digits)
+uint64_t get_hex(const uint8_t *p, int digits)
 {
     uint64_t v = 0;
 
@@ -409,7 +378,7 @@ fail:
 
 /* ---- The loop ---- */
 
-static void run_events(int timeout_ms)
+void run_events(int timeout_ms)
 {
     struct epoll_event evs[LG_EVENTS];
     int n = epoll_wait(ep, evs, LG_EVENTS, timeout_ms);
@@ -443,7 +412,7 @@ static void pump_connects(uint64_t t0, uint64_t now)
 
 /* Opens every connection or gives up at until_us; returns the seconds from *t0 (set here)
  * to the last successful handshake. */
-static double connect_all(uint64_t *t0, uint64_t until_us)
+double connect_all(uint64_t *t0, uint64_t until_us)
 {
     uint64_t now = now_us();
 
@@ -463,7 +432,7 @@ static double connect_all(uint64_t *t0, uint64_t until_us)
 
 /* CPU seconds (user + system) this process has used, so a script can tell its own load
  * from other processes'. */
-static double cpu_s(void)
+double cpu_s(void)
 {
     struct rusage ru;
 
@@ -481,7 +450,7 @@ static double window_rate(unsigned from, unsigned to, uint64_t t0)
     return span > 0 ? (double)(to - from) * 1e6 / (double)span : 0;
 }
 
-static void close_all(void)
+void close_all(void)
 {
     for (unsigned i = 0; i < next_conn; i++)
         if (conns[i].state != LG_CLOSED && conns[i].fd >= 0)
