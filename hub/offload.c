@@ -35,6 +35,8 @@ static struct {
     pthread_cond_t idle; /* a job finished (for queue_free) */
     struct pt_offload *todo, *todo_tail;
     bool started;
+    bool stop;
+    pthread_t threads[POOL_THREADS];
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static void *pool_main(void *arg)
@@ -43,8 +45,12 @@ static void *pool_main(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&pool.lock);
-        while (pool.todo == NULL)
+        while (pool.todo == NULL && !pool.stop)
             pthread_cond_wait(&pool.cond, &pool.lock);
+        if (pool.todo == NULL) {
+            pthread_mutex_unlock(&pool.lock);
+            return NULL; /* stopping, and nothing left to do */
+        }
         job = pool.todo;
         pool.todo = job->next;
         if (pool.todo == NULL)
@@ -93,7 +99,6 @@ static void on_wake(struct ev_loop *loop, ev_async *a, int revents)
 struct pt_offload_queue *pt_offload_queue_new(struct ev_loop *loop)
 {
     struct pt_offload_queue *q = pt_xcalloc(1, sizeof(*q));
-    pthread_t t;
     int i;
 
     q->loop = loop;
@@ -104,11 +109,10 @@ struct pt_offload_queue *pt_offload_queue_new(struct ev_loop *loop)
     if (!pool.started) {
         pool.started = true;
         for (i = 0; i < POOL_THREADS; i++) {
-            if (pthread_create(&t, NULL, pool_main, NULL) != 0) {
+            if (pthread_create(&pool.threads[i], NULL, pool_main, NULL) != 0) {
                 fprintf(stderr, "portico: cannot start an offload thread\n");
                 abort();
             }
-            pthread_detach(t);
         }
     }
     pthread_mutex_unlock(&pool.lock);
@@ -187,4 +191,22 @@ struct pt_offload *pt_offload_start(struct pt_call *call, pt_offload_fn *work, p
 void pt_offload_cancel(struct pt_offload *job)
 {
     job->cancelled = true;
+}
+
+void pt_offload_shutdown(void)
+{
+    int i;
+
+    pthread_mutex_lock(&pool.lock);
+    if (!pool.started) {
+        pthread_mutex_unlock(&pool.lock);
+        return;
+    }
+    pool.stop = true;
+    pthread_cond_broadcast(&pool.cond);
+    pthread_mutex_unlock(&pool.lock);
+    for (i = 0; i < POOL_THREADS; i++)
+        pthread_join(pool.threads[i], NULL);
+    pool.started = false;
+    pool.stop = false;
 }

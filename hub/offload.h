@@ -16,6 +16,9 @@ struct pt_offload_queue *pt_offload_queue_new(struct ev_loop *loop);
  * threads and hands them to their done functions, then frees the queue. */
 void pt_offload_queue_free(struct pt_offload_queue *q);
 
+/* Stops the helper threads once every worker's queue is freed (at exit). */
+void pt_offload_shutdown(void);
+
 /* Like pt_offload_start(), for hub code that has a queue rather than a call. */
 struct pt_offload *pt_offload_submit(struct pt_offload_queue *q, pt_offload_fn *work,
                                      pt_offload_fn *done, pt_offload_fn *discard, void *arg);

@@ -18,6 +18,7 @@
 #include "h2.h"
 #include "listen.h"
 #include "mailbox.h"
+#include "offload.h"
 #include "portico/log.h"
 #include "portico/xalloc.h"
 #include "tls.h"
@@ -282,6 +283,7 @@ done:
         ev_loop_destroy(ev_default_loop(0));
     pthread_mutex_destroy(&s->lock);
     pt_tls_client_cleanup();
+    pt_offload_shutdown();
     free(s->path);
     free(s->workers);
     free(s->slots);
