@@ -58,7 +58,7 @@ integration: $(PORTICO)
 	cd tests/integration && PORTICO_BIN=$(abspath $(PORTICO)) node --test --test-concurrency=2 *.test.mjs
 
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	PORTICO_TIME_FACTOR=3 $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
 
 # The unit tests, and the integration suites that are not about timing, under valgrind.
