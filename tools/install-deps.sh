@@ -13,5 +13,6 @@ if [ "${1:-}" = "--tests" ]; then
     # Node.js when there is none.
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
+[ "${1:-}" = "--bench" ] && pkgs+=(libwebsockets-dev libuv1-dev nginx libnginx-mod-nchan libnginx-mod-http-echo wrk)
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq "${pkgs[@]}"

@@ -47,7 +47,7 @@ struct lg_opts opts = {
     .deadline_s = 0,
 };
 
-struct lg_conn *conns; /* owned, opts.conns entries */
+struct lg_conn *conns;   /* owned, opts.conns entries */
 static uint32_t out_cap; /* bytes of each out[] */
 int ep = -1;
 unsigned n_open, n_ready, n_failed, n_dropped, n_errors;
@@ -96,13 +96,18 @@ static void conn_close(struct lg_conn *c, int abortive)
     c->fd = -1;
     free(c->in);
     free(c->out);
-    c->in = c->out = NULL;
+    free(c->seen);
+    free(c->id);
+    c->in = c->out = c->seen = NULL;
+    c->id = NULL;
     c->state = LG_CLOSED;
 }
 
 /* A connection that failed before opening counts as failed, after opening as dropped. */
 void conn_fail(struct lg_conn *c)
 {
+    if (!c->ready)
+        n_pending--;
     if (c->state == LG_OPEN) {
         n_dropped++;
         n_open--;
@@ -175,11 +180,13 @@ static int conn_start(unsigned idx)
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         c->state = LG_CLOSED;
+        c->ready = 1; /* never pending */
         return -1;
     }
     c->in = xmalloc(LG_IN_BYTES);
     c->out = xmalloc(out_cap);
     in_flight++;
+    n_pending++;
     c->state = LG_CONNECTING;
     c->pollout = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -203,6 +210,7 @@ fail:
 static void on_connected(struct lg_conn *c)
 {
     uint8_t rnd[16];
+    char path[512];
     int err = 0, n;
     socklen_t len = sizeof(err);
 
@@ -216,7 +224,11 @@ static void on_connected(struct lg_conn *c)
         memcpy(rnd + i, &r, 8);
     }
     pt_wsclient_make_key(c->key, rnd);
-    n = pt_wsclient_request((char *)c->out, out_cap, opts.host, opts.path, opts.protocol, c->key);
+    if (lg_expand(path, sizeof(path), opts.path, (unsigned)(c - conns), NULL) < 0) {
+        conn_fail(c);
+        return;
+    }
+    n = pt_wsclient_request((char *)c->out, out_cap, opts.host, path, opts.protocol, c->key);
     if (n < 0) {
         conn_fail(c);
         return;
@@ -252,28 +264,87 @@ uint64_t get_hex(const uint8_t *p, int digits)
     return v;
 }
 
+void lg_payload(char *p, unsigned size, uint64_t now, uint32_t tag)
+{
+    memset(p, 'x', size);
+    put_hex(p, now, 16);
+    p[16] = '-';
+    put_hex(p + 17, tag, 8);
+    p[25] = '-';
+}
+
+int lg_expand(char *out, size_t cap, const char *tmpl, unsigned index, const char *id)
+{
+    size_t n = 0;
+    char num[16];
+
+    snprintf(num, sizeof(num), "%u", index + opts.id_base);
+    while (*tmpl != '\0') {
+        const char *put = tmpl;
+        size_t len = 1;
+
+        if (strncmp(tmpl, "{i}", 3) == 0) {
+            put = num;
+            len = strlen(num);
+            tmpl += 3;
+        } else if (strncmp(tmpl, "{id}", 4) == 0) {
+            put = id != NULL ? id : "";
+            len = strlen(put);
+            tmpl += 4;
+        } else {
+            tmpl++;
+        }
+        if (n + len >= cap)
+            return -1;
+        memcpy(out + n, put, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
 /* The payload, "<16 hex: send time us>-<8 hex: connection index>-xxx...", lets any echo
  * be checked and timed without per-message state. */
 static int send_message(struct lg_conn *c, uint64_t now)
 {
     static char p[2048];
 
-    if (p[0] == '\0')
-        memset(p, 'x', sizeof(p));
-    put_hex(p, now, 16);
-    p[16] = '-';
-    put_hex(p + 17, (uint64_t)(c - conns), 8);
-    p[25] = '-';
+    lg_payload(p, opts.size, now, (uint32_t)(c - conns));
     if (conn_queue_frame(c, PT_WSCLIENT_OP_TEXT, p, opts.size) < 0)
         return -1;
     c->waiting++;
     return 0;
 }
 
+/* The first reply to the hello makes the connection ready; push keeps it as the id. */
+static void on_hello_reply(struct lg_conn *c, const struct pt_wsclient_frame *f)
+{
+    if (f->opcode != PT_WSCLIENT_OP_TEXT || f->payload_len == 0 || f->payload_len > LG_ID_MAX) {
+        n_errors++;
+        return;
+    }
+    if (opts.mode == LG_MODE_PUSH) {
+        c->id = xmalloc(f->payload_len + 1);
+        memcpy(c->id, f->payload, f->payload_len);
+        c->id[f->payload_len] = '\0';
+    }
+    c->ready = 1;
+    n_ready++;
+    n_pending--;
+}
+
 static void on_message(struct lg_conn *c, const struct pt_wsclient_frame *f, uint64_t now)
 {
     uint64_t sent;
 
+    if (!c->ready) {
+        on_hello_reply(c, f);
+        return;
+    }
+    if (opts.mode == LG_MODE_PUSH || opts.mode == LG_MODE_SUB) {
+        lg_fan_on_message(c, f, now);
+        return;
+    }
     if (opts.mode != LG_MODE_ECHO || f->payload_len != opts.size || !f->fin) {
         n_errors++;
         return;
@@ -322,6 +393,11 @@ static int on_handshake_bytes(struct lg_conn *c, uint64_t now)
     open_at_us[n_open + n_dropped] = now;
     n_open++;
     pt_hist_add(&hs_hist, now - c->started_us);
+    if (opts.hello != NULL)
+        return conn_queue_frame(c, PT_WSCLIENT_OP_TEXT, opts.hello, strlen(opts.hello));
+    c->ready = 1;
+    n_ready++;
+    n_pending--;
     if (opts.mode == LG_MODE_ECHO && sending) {
         for (unsigned i = 0; i < opts.msgs_inflight; i++)
             if (send_message(c, now) < 0)
@@ -384,9 +460,14 @@ void run_events(int timeout_ms)
     int n = epoll_wait(ep, evs, LG_EVENTS, timeout_ms);
 
     for (int i = 0; i < n; i++) {
-        struct lg_conn *c = &conns[evs[i].data.u32];
+        struct lg_conn *c;
         uint32_t e = evs[i].events;
 
+        if (evs[i].data.u32 & LG_HTTP_TAG) {
+            lg_http_event(evs[i].data.u32 & ~LG_HTTP_TAG, e);
+            continue;
+        }
+        c = &conns[evs[i].data.u32];
         if (c->state == LG_CONNECTING) {
             on_connected(c);
             continue;
@@ -418,13 +499,14 @@ double connect_all(uint64_t *t0, uint64_t until_us)
 
     *t0 = now;
 
-    while (n_open + n_failed + n_dropped < opts.conns && now < until_us && !stop_requested) {
+    while ((next_conn < opts.conns || n_pending > 0) && now < until_us && !stop_requested) {
         pump_connects(*t0, now);
         run_events(opts.rate > 0 ? 1 : 50);
         now = now_us();
     }
     for (unsigned i = 0; i < next_conn; i++)
-        if (conns[i].state == LG_CONNECTING || conns[i].state == LG_HANDSHAKE)
+        if (conns[i].state == LG_CONNECTING || conns[i].state == LG_HANDSHAKE ||
+            (conns[i].state == LG_OPEN && !conns[i].ready))
             conn_fail(&conns[i]);
     return n_open + n_dropped > 0 ? (double)(open_at_us[n_open + n_dropped - 1] - *t0) / 1e6
                                   : (double)(now - *t0) / 1e6;
@@ -551,6 +633,9 @@ static int parse_arg(const char *a)
         {"--duration", NULL, &opts.duration_s},
         {"--warmup", NULL, &opts.warmup_s},
         {"--deadline", NULL, &opts.deadline_s},
+        {"--id-base", &opts.id_base, NULL},
+        {"--count", &opts.count, NULL},
+        {"--grace", NULL, &opts.grace_s},
     };
     double v;
     int rc;
@@ -563,8 +648,18 @@ static int parse_arg(const char *a)
         opts.path = a + 7;
     else if (strncmp(a, "--protocol=", 11) == 0)
         opts.protocol = a + 11;
+    else if (strncmp(a, "--hello=", 8) == 0)
+        opts.hello = a + 8;
+    else if (strncmp(a, "--post-path=", 12) == 0)
+        opts.post_path = a + 12;
+    else if (strncmp(a, "--sign=", 7) == 0)
+        opts.sign = a + 7;
+    else if (strncmp(a, "--hist-out=", 11) == 0)
+        opts.hist_out = a + 11;
     else if (strncmp(a, "--port=", 7) == 0)
         opts.port = atoi(a + 7);
+    else if (strncmp(a, "--post-port=", 12) == 0)
+        opts.post_port = atoi(a + 12);
     else {
         for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
             if ((rc = parse_num(a, nums[i].name, &v)) == 0)
@@ -585,13 +680,20 @@ static int parse_arg(const char *a)
 static int check_opts(void)
 {
     struct rlimit rl;
+    int fan = opts.mode == LG_MODE_PUSH || opts.mode == LG_MODE_PUB;
 
-    if (opts.port <= 0 || opts.port > 65535 || opts.conns == 0 || opts.conns > LG_MAX_CONNS ||
+    if (opts.mode == LG_MODE_PUB)
+        opts.conns = 0;
+    if (opts.post_port == 0)
+        opts.post_port = opts.port;
+    if (opts.port <= 0 || opts.port > 65535 || opts.post_port <= 0 || opts.post_port > 65535 ||
+        (opts.conns == 0 && opts.mode != LG_MODE_PUB) || opts.conns > LG_MAX_CONNS ||
         opts.handshakes == 0 || opts.msgs_inflight == 0 || opts.msgs_inflight > 256 ||
-        opts.size < 32 || opts.size > 2048) {
+        opts.size < 32 || opts.size > 2048 || opts.count == 0 || opts.count > 1000000 ||
+        (fan && opts.post_path == NULL) || (opts.hello != NULL && strlen(opts.hello) > 1024)) {
         fprintf(stderr,
-                "loadgen: need 0<port<65536, 0<conns<=%d, handshakes>0, "
-                "0<inflight<=256, 32<=size<=2048\n",
+                "loadgen: need 0<port<65536, 0<conns<=%d, handshakes>0, 0<inflight<=256, "
+                "32<=size<=2048, 0<count<=1000000, --post-path for push and pub\n",
                 LG_MAX_CONNS);
         return -1;
     }
@@ -602,7 +704,8 @@ static int check_opts(void)
     }
     dst_addr.sin_family = src_addr.sin_family = AF_INET;
     dst_addr.sin_port = htons((uint16_t)opts.port);
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < opts.conns + 16) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+        rl.rlim_cur < opts.conns + (fan ? opts.msgs_inflight : 0) + 16) {
         fprintf(stderr, "loadgen: open-file limit %lu is below conns+16\n",
                 (unsigned long)rl.rlim_cur);
         return -1;
@@ -615,11 +718,18 @@ static int check_opts(void)
 
 int main(int argc, char **argv)
 {
+    static const char *const names[] = {"idle", "echo", "push", "sub", "pub"};
     struct sigaction sa;
+    int m = -1;
 
-    if (argc < 2 || (strcmp(argv[1], "idle") != 0 && strcmp(argv[1], "echo") != 0))
+    if (argc >= 2 && strcmp(argv[1], "hmerge") == 0)
+        return mode_hmerge(argc - 2, argv + 2);
+    for (int i = 0; argc >= 2 && i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcmp(argv[1], names[i]) == 0)
+            m = i;
+    if (m < 0)
         goto usage;
-    opts.mode = strcmp(argv[1], "idle") == 0 ? LG_MODE_IDLE : LG_MODE_ECHO;
+    opts.mode = (enum lg_mode)m;
     for (int i = 2; i < argc; i++)
         if (parse_arg(argv[i]) < 0)
             goto usage;
@@ -632,9 +742,11 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     rng_state ^= now_us() ^ ((uint64_t)getpid() << 32);
     deadline_us = now_us() + (uint64_t)(opts.deadline_s * 1e6);
-    out_cap = 512 + opts.msgs_inflight * (opts.size + PT_WSCLIENT_FRAME_MAX);
-    conns = calloc(opts.conns, sizeof(*conns));
-    open_at_us = calloc(opts.conns, sizeof(*open_at_us));
+    out_cap =
+        512 + (opts.hello != NULL ? (uint32_t)strlen(opts.hello) + PT_WSCLIENT_FRAME_MAX : 0) +
+        (opts.mode == LG_MODE_ECHO ? opts.msgs_inflight : 1) * (opts.size + PT_WSCLIENT_FRAME_MAX);
+    conns = calloc(opts.conns + 1, sizeof(*conns));
+    open_at_us = calloc(opts.conns + 1, sizeof(*open_at_us));
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (conns == NULL || open_at_us == NULL || ep < 0) {
         perror("loadgen: setup");
@@ -642,12 +754,30 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < opts.conns; i++)
         conns[i].fd = -1;
-    return opts.mode == LG_MODE_IDLE ? mode_idle() : mode_echo();
+    switch (opts.mode) {
+    case LG_MODE_IDLE:
+        return mode_idle();
+    case LG_MODE_ECHO:
+        return mode_echo();
+    case LG_MODE_PUSH:
+        return mode_push();
+    case LG_MODE_SUB:
+        return mode_sub();
+    default:
+        return mode_pub();
+    }
 
 usage:
-    fprintf(stderr, "usage: loadgen idle|echo --port=N [--host=IPv4] [--src=IPv4] [--path=/]\n"
-                    "         [--protocol=NAME] [--conns=N] [--handshakes=K] [--deadline=S]\n"
+    fprintf(stderr, "usage: loadgen idle|echo|push|sub|pub --port=N [--host=IPv4] [--src=IPv4]\n"
+                    "         [--path=/ ({i}: index + --id-base)] [--protocol=NAME] [--conns=N]\n"
+                    "         [--handshakes=K] [--hello=TEXT] [--deadline=S]\n"
                     "  idle:  [--rate=R (0: as fast as possible)] [--hold=S] [--window=N]\n"
-                    "  echo:  [--inflight=W] [--size=BYTES] [--duration=S] [--warmup=S]\n");
+                    "  echo:  [--inflight=W] [--size=BYTES] [--duration=S] [--warmup=S]\n"
+                    "  push:  --post-path=P ({id}, {i}) [--post-port=N] [--sign=AKID:SECRET]\n"
+                    "         [--inflight=W] [--size=BYTES] [--grace=S]\n"
+                    "  sub:   --count=MSGS [--hist-out=FILE]\n"
+                    "  pub:   --post-path=P --count=MSGS [--post-port=N] [--sign=AKID:SECRET]\n"
+                    "         [--inflight=W] [--size=BYTES]\n"
+                    "       loadgen hmerge FILE...   (merged latency histograms of sub runs)\n");
     return 2;
 }
