@@ -68,16 +68,28 @@ valgrind: all $(UNIT_BIN)
 	cd tests/integration && PORTICO_BIN=$(abspath tools/valgrind-portico.sh) \
 	    node --test --test-concurrency=1 $(VALGRIND_SUITES:%=%.test.mjs)
 
-# libFuzzer targets, each run for FUZZ_SECONDS (clang only).
+# libFuzzer targets, each run for FUZZ_SECONDS (clang only). The library is compiled once with
+# coverage instrumentation, then each target links against it.
 FUZZ_SECONDS ?= 30
-fuzz:
-	@mkdir -p build-fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ihub -Ibackends $(DEP_CFLAGS) \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o build-fuzz/$$n $$f \
-	    $(filter-out hub/main.c,$(wildcard hub/*.c hub/util/*.c backends/*.c)) $(DEP_LIBS) || exit 1; \
-	  mkdir -p build-fuzz/corpus-$$n; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ihub -Ibackends $(DEP_CFLAGS) \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+.PRECIOUS: build-fuzz/obj/%.o
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-CC  $<"
+	@clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(DEP_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_BIN); do n=$${t##*/}; mkdir -p build-fuzz/corpus-$$n; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} \
+	    2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	  echo "$$n: $$(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' build-fuzz/$$n.log)"; \
 	done
 
 bench: all

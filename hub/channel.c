@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conn.h"
 #include "fanout.h"
+#include "metrics.h"
 #include "msg.h"
 #include "portico/channel.h"
 #include "portico/err.h"
@@ -261,6 +262,7 @@ long pt_channel_publish_local(struct pt_worker *w, const char *api, const char *
         delivered++;
     }
     pt_msg_unref(m);
+    pt_metrics_get(w, api, stage, "@channels")->deliveries += (uint64_t)delivered;
     return delivered;
 }
 

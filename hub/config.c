@@ -32,7 +32,7 @@
 
 static const struct pt_conf_field top_fields[] = {
     {"listen", PT_CONF_ANY},
-    {"admin", PT_CONF_LATER},
+    {"admin", PT_CONF_ANY},
     {"workers", PT_CONF_INT, offsetof(struct pt_config, workers), 1, 64, 1},
     {"cluster", PT_CONF_LATER},
     {"limits", PT_CONF_ANY},
@@ -272,6 +272,43 @@ static void parse_listen(struct pt_config *c, const cJSON *arr, struct pt_errors
     }
 }
 
+/* ---- The admin listener ---- */
+
+struct admin_raw {
+    char *host;
+    long long port;
+    char *token;
+};
+
+static const struct pt_conf_field admin_fields[] = {
+    {"host", PT_CONF_STR, offsetof(struct admin_raw, host), .def_str = "127.0.0.1"},
+    {"port", PT_CONF_INT, offsetof(struct admin_raw, port), 0, 65535, 9180},
+    {"token", PT_CONF_ANY},
+    {NULL},
+};
+
+static void parse_admin(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
+{
+    const cJSON *token;
+    struct admin_raw raw = {0};
+
+    if (obj == NULL)
+        return;
+    if (pt_conf_walk(obj, "admin", admin_fields, &raw, NULL, errs) > 0) {
+        pt_conf_release(admin_fields, &raw);
+        return;
+    }
+    token = cJSON_GetObjectItemCaseSensitive(obj, "token");
+    if (cJSON_IsString(token) && token->valuestring[0] != '\0')
+        c->admin_token = pt_xstrdup(token->valuestring);
+    else if (token != NULL && !cJSON_IsNull(token))
+        pt_errors_add(errs, "admin.token", "expected a non-empty string or null");
+    c->admin.host = raw.host;
+    c->admin.port = raw.port;
+    raw.host = NULL;
+    pt_conf_release(admin_fields, &raw);
+}
+
 /* ---- Limits, workers, credentials ---- */
 
 static void parse_limits(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
@@ -363,6 +400,7 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
     parse_limits(c, cJSON_GetObjectItemCaseSensitive(root, "limits"), errs);
     parse_credentials(c, cJSON_GetObjectItemCaseSensitive(root, "credentials"), errs);
     pt_config_auth_parse_apikeys(c, cJSON_GetObjectItemCaseSensitive(root, "apiKeys"), errs);
+    parse_admin(c, cJSON_GetObjectItemCaseSensitive(root, "admin"), errs);
     pt_config_api_parse(c, cJSON_GetObjectItemCaseSensitive(root, "apis"), errs);
     pt_config_check_apis(c, errs);
 }
@@ -402,6 +440,8 @@ static void config_free(struct pt_config *c)
         free(c->credentials[i].secret_access_key);
     }
     free(c->credentials);
+    free(c->admin.host);
+    free(c->admin_token);
     pt_config_auth_cleanup_apikeys(c);
     for (i = 0; i < c->napis; i++)
         pt_config_api_cleanup(&c->apis[i]);

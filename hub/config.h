@@ -131,6 +131,8 @@ struct pt_config {
     struct pt_limits limits;
     struct pt_credential *credentials; /* owned array */
     size_t ncredentials;
+    struct pt_listen admin;    /* the admin listener; admin.host is NULL when there is none */
+    char *admin_token;         /* owned; NULL: no token; never logged */
     struct pt_apikey *apikeys; /* owned array */
     size_t napikeys;
     struct pt_api *apis; /* owned array */

@@ -26,7 +26,8 @@
 
 static void on_io(struct ev_loop *loop, ev_io *io, int revents);
 
-void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen, SSL_CTX *tls)
+struct pt_conn *pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen,
+                               SSL_CTX *tls)
 {
     struct pt_conn *c = pt_xcalloc(1, sizeof(*c));
     const struct sockaddr *addr = sa;
@@ -52,7 +53,7 @@ void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen,
         if (c->ssl == NULL) {
             close(fd);
             free(c);
-            return;
+            return NULL;
         }
         c->handshaking = 1;
     }
@@ -63,6 +64,7 @@ void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen,
     w->nconns++;
     ev_io_init(&c->io, on_io, fd, EV_READ);
     ev_io_start(w->loop, &c->io);
+    return c;
 }
 
 void pt_conn_peer_ip(const struct pt_conn *c, char *out)

@@ -50,6 +50,7 @@ struct pt_conn {
     unsigned reprocess : 1;      /* leftover input to process before the next read */
     unsigned handshaking : 1;    /* TLS handshake in progress */
     unsigned tls_want_write : 1; /* the TLS layer needs writability to make progress */
+    unsigned admin : 1;          /* accepted on the admin listener */
 
     uint8_t *in; /* owned: unparsed bytes kept between reads, NULL when none */
     uint32_t in_len, in_cap;
@@ -70,8 +71,9 @@ struct pt_conn {
 };
 
 /* Adopts the accepted socket <fd> on worker <w>; <tls> (borrowed) is the listener's TLS context
- * or NULL. */
-void pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen, SSL_CTX *tls);
+ * or NULL. Returns the connection, or NULL when it could not be set up (fd closed). */
+struct pt_conn *pt_conn_accept(struct pt_worker *w, int fd, const void *sa, unsigned salen,
+                               SSL_CTX *tls);
 
 /* Queues <m> (takes a reference) and arranges one flush this loop turn. Never writes at once,
  * so callers may queue several messages and they leave in one writev. */

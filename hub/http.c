@@ -19,6 +19,8 @@
 #include "http_api.h"
 #include "mgmt.h"
 #include "mgmt_channels.h"
+#include "admin.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy.h"
 #include "portico/err.h"
@@ -103,6 +105,8 @@ void pt_http_free(struct pt_http *h)
         pt_fanout_cancel(h->fanout);
     if (h->list != NULL)
         pt_mgmt_list_detach(h->list);
+    if (h->scrape != NULL)
+        pt_metrics_detach(h->scrape);
     if (h->call != NULL)
         pt_callx_cancel(h->call); /* the client went away first */
     pt_config_unref(h->cfg);
@@ -221,6 +225,10 @@ void pt_http_dispatch(struct pt_http *h)
     struct pt_conn *c = h->conn;
     struct pt_route_match m;
 
+    if (c->admin) {
+        pt_admin_handle(h);
+        return;
+    }
     if (pt_router_match(h->cfg, h->path, &m) != 0) {
         if (strstr(h->path, "/@connections") != NULL || strstr(h->path, "/@channels/") != NULL)
             pt_awserr_respond(h, PT_AWSERR_FORBIDDEN, NULL);
@@ -257,6 +265,7 @@ struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *
 
     h->conn = c;
     h->cfg = pt_config_ref(c->w->cfg);
+    h->started = ev_now(c->w->loop);
     h->stream_id = stream_id;
     if (stream_id == 0)
         c->http = h; /* HTTP/1.1: the connection's current request */

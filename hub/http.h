@@ -18,6 +18,7 @@ struct pt_policy;
 struct pt_conn_op;
 struct pt_fanout;
 struct pt_list_job;
+struct scrape;
 struct pt_config;
 
 /* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
@@ -39,6 +40,8 @@ struct pt_http {
     struct pt_conn_op *remote; /* a connection operation on another worker, or NULL */
     struct pt_fanout *fanout;  /* a publish or presence gathering from the workers, or NULL */
     struct pt_list_job *list;  /* a connection listing going from worker to worker, or NULL */
+    struct scrape *scrape;     /* a /metrics scrape gathering from the workers, or NULL */
+    double started;            /* ev_now() when the head was read */
     struct pt_config *cfg;     /* a reference for the request's life: its api, stage, route */
     long long head_length;     /* HEAD answers: the Content-Length to announce, when known */
 };

@@ -16,6 +16,7 @@
 #include "cors.h"
 #include "http.h"
 #include "http_routes.h"
+#include "metrics.h"
 #include "policy.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
@@ -60,6 +61,28 @@ static void respond_json(struct pt_http *h, int status, const char *message,
 
 /* ---- The answer ---- */
 
+/* Counts the request in the metrics of its route: status, latency, and the integration's
+ * latency when it ran (<call_started> >= 0). */
+static void count(struct pt_http *h, const char *route, int status, double call_started,
+                  bool failed)
+{
+    struct pt_worker *w = h->conn->w;
+    double now = ev_now(w->loop);
+    struct pt_route_match m;
+    struct pt_metric *mt;
+
+    if (pt_router_match(h->cfg, h->path, &m) != 0)
+        return;
+    mt = pt_metrics_get(w, m.api->name, m.stage->name, route);
+    pt_metrics_request(mt, status, now - h->started, call_started >= 0 ? now - call_started : -1);
+    if (call_started < 0 && status >= 400)
+        mt->client_errors++;
+    if (failed)
+        mt->execution_errors++;
+    else if (call_started >= 0 && status >= 400)
+        mt->integration_errors++;
+}
+
 static void on_http_done(struct pt_callx *x, const struct pt_result *res)
 {
     struct pt_http *h = x->http;
@@ -72,6 +95,11 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
         return;
     h->call = NULL; /* it is completing: answering must not cancel it */
     x->http = NULL;
+    count(h, x->route->key, res->err == PT_ETIMEDOUT ? 504
+                            : res->err == PT_EUPSTREAM ? 502
+                            : res->err != 0            ? 500
+                                                       : res->status,
+          x->started, res->err != 0);
     for (i = 0; i < x->req.nheaders; i++)
         if (strcasecmp(x->req.headers[i].name, "Origin") == 0)
             origin = x->req.headers[i].value;
@@ -190,6 +218,7 @@ static void on_policy(struct pt_http *h, struct pt_policy_result *res, void *dat
         res->authorizer = NULL;
         return;
     }
+    count(h, ((const struct pending *)data)->route->key, res->status, -1, false);
     extra[n++] = (struct pt_kv){"x-amzn-ErrorType", res->type};
     if (res->www_authenticate != NULL)
         extra[n++] = (struct pt_kv){"WWW-Authenticate", res->www_authenticate};

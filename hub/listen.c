@@ -34,6 +34,7 @@ struct pt_listener {
     char *unix_path; /* owned: removed at close */
     SSL_CTX *tls;    /* a reference: TLS listeners only */
     int port;        /* the port bound, for the other workers' sockets */
+    bool admin;      /* the admin listener */
 };
 
 static int open_tcp(const struct pt_listen *l, int port_override)
@@ -111,7 +112,7 @@ static void log_bound(const struct pt_listener *ls, const struct pt_listen *l)
 struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_listener *first,
                                    size_t *count)
 {
-    struct pt_listener *ls = pt_xcalloc(cfg->nlistens, sizeof(*ls));
+    struct pt_listener *ls = pt_xcalloc(cfg->nlistens + 1, sizeof(*ls));
     size_t i;
 
     for (i = 0; i < cfg->nlistens; i++) {
@@ -148,6 +149,18 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_
             log_bound(&ls[i], l);
     }
     *count = cfg->nlistens;
+    if (first == NULL && cfg->admin.host != NULL) {
+        /* The admin listener: the first worker's alone. */
+        ls[i].fd = open_tcp(&cfg->admin, 0);
+        if (ls[i].fd < 0) {
+            pt_listen_close(ls, i, NULL);
+            return NULL;
+        }
+        ls[i].port = bound_port(ls[i].fd);
+        ls[i].admin = true;
+        pt_log(PT_LOG_INFO, "listen", "admin listening on %s:%d", cfg->admin.host, ls[i].port);
+        *count = cfg->nlistens + 1;
+    }
     return ls;
 }
 
@@ -162,6 +175,7 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct pt_listener *l = (struct pt_listener *)io;
     struct sockaddr_storage ss;
+    struct pt_conn *c;
     socklen_t len;
     int i, fd;
 
@@ -176,7 +190,9 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
             }
             return; /* EAGAIN, or an error that concerns only that one connection */
         }
-        pt_conn_accept(l->w, fd, &ss, len, l->tls);
+        c = pt_conn_accept(l->w, fd, &ss, len, l->tls);
+        if (c != NULL && l->admin)
+            c->admin = 1;
     }
 }
 

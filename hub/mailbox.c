@@ -12,9 +12,10 @@ struct mail {
     struct mail *next;
 };
 
-static void deliver(struct pt_mailbox *mb, struct pt_worker *w)
+static size_t deliver(struct pt_mailbox *mb, struct pt_worker *w)
 {
     struct mail *list, *next;
+    size_t n = 0;
 
     pthread_mutex_lock(&mb->lock);
     list = mb->head;
@@ -24,7 +25,14 @@ static void deliver(struct pt_mailbox *mb, struct pt_worker *w)
         next = list->next;
         list->fn(w, list->arg);
         free(list);
+        n++;
     }
+    return n;
+}
+
+size_t pt_mailbox_run(struct pt_mailbox *mb, struct pt_worker *w)
+{
+    return deliver(mb, w);
 }
 
 static void on_wake(struct ev_loop *loop, ev_async *a, int revents)

@@ -23,6 +23,9 @@ void pt_mailbox_init(struct pt_mailbox *mb, struct ev_loop *loop, struct pt_work
 /* Runs what is left (so that every argument is freed by its function), then stops. */
 void pt_mailbox_cleanup(struct pt_mailbox *mb, struct ev_loop *loop, struct pt_worker *w);
 
+/* Runs what has arrived, now (at shutdown, once the loops have stopped); returns how much. */
+size_t pt_mailbox_run(struct pt_mailbox *mb, struct pt_worker *w);
+
 /* From any thread: <fn>(to, arg) will run on <to>'s loop. <arg> changes hands. */
 void pt_mailbox_post(struct pt_worker *to, pt_mail_fn *fn, void *arg);
 

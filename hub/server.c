@@ -275,6 +275,16 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     ev_signal_stop(loop, &s->sigint);
     ev_signal_stop(loop, &s->sighup);
     wait_for_reload(s);
+    /* Mail can bounce between workers (a request and its answer): run every mailbox until all
+     * are empty, so no worker posts to one that is already freed. */
+    for (;;) {
+        size_t ran = 0;
+
+        for (i = 0; i < s->n; i++)
+            ran += pt_mailbox_run(&s->slots[i].worker.mailbox, &s->slots[i].worker);
+        if (ran == 0)
+            break;
+    }
 done:
     for (i = 0; i < s->n; i++)
         if (s->workers[i] != NULL)

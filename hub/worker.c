@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conn.h"
 #include "jwks_cache.h"
+#include "metrics.h"
 #include "offload.h"
 #include "policy.h"
 #include "portico/xalloc.h"
@@ -60,6 +61,7 @@ void pt_worker_cleanup(struct pt_worker *w)
     pt_channel_cleanup(w);
     pt_jwks_cache_cleanup(w);
     pt_policy_cache_cleanup(w);
+    pt_metrics_cleanup(w);
     pt_mailbox_cleanup(&w->mailbox, w->loop, w);
     pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);

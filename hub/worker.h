@@ -20,6 +20,7 @@ struct pt_offload_queue;
 struct pt_chanmap;
 struct pt_jwks_cache;
 struct pt_authz_cache;
+struct pt_metrics;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -55,6 +56,7 @@ struct pt_worker {
     struct pt_chanmap *chans;         /* channels (channel.c), created on first use */
     struct pt_jwks_cache *jwks;       /* JWKS fetched from URLs (jwks_cache.c) */
     struct pt_authz_cache *authz;     /* REQUEST authorizer results (policy.c) */
+    struct pt_metrics *metrics;       /* this worker's counters (metrics.c) */
 
     struct pt_mailbox mailbox; /* how other workers reach this one */
     struct pt_worker **peers;  /* every worker, this one included, indexed by id (borrowed) */

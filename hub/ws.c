@@ -11,6 +11,7 @@
 #include "call.h"
 #include "config.h"
 #include "conn.h"
+#include "metrics.h"
 #include "msg.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
@@ -108,9 +109,18 @@ void pt_ws_on_drained(struct pt_conn *c)
 static void on_message_done(struct pt_callx *x, const struct pt_result *res)
 {
     struct pt_conn *c = x->conn;
+    struct pt_metric *m;
 
     if (c == NULL || c->state != PT_CONN_WS)
         return;
+    m = pt_metrics_get(c->w, x->req.api_name, x->req.stage, x->route->key);
+    pt_metrics_observe(&m->integration_latency, ev_now(c->w->loop) - x->started);
+    if (res->err != 0)
+        m->execution_errors++;
+    else if (res->status >= 400)
+        m->integration_errors++;
+    if (res->err != 0 || (x->route->route_response && res->body != NULL))
+        m->messages++; /* the answer or the error frame going out */
     if (res->err == PT_ETIMEDOUT)
         send_error_frame(c, "Endpoint request timed out", x->request_id);
     else if (res->err != 0)
@@ -167,6 +177,7 @@ static void dispatch_message(struct pt_conn *c, uint8_t *data, size_t len, bool 
         cJSON_Delete(json);
         return;
     }
+    pt_metrics_get(w, ws->api_name, ws->stage_name, route->key)->messages++;
     x = pt_callx_new(w, w->cfg, route, PT_EVENT_MESSAGE);
     pt_ws_fill_call(c, x);
     pt_connid_request_id(x->message_id);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "conn.h"
 #include "http.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy.h"
 #include "portico/err.h"
@@ -122,10 +123,17 @@ static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
 {
     struct pt_conn *c = x->conn;
     const char *protocol = NULL;
+    struct pt_metric *m;
     size_t i;
 
     if (c == NULL)
         return;
+    m = pt_metrics_get(c->w, x->req.api_name, x->req.stage, "$connect");
+    m->connects++;
+    pt_metrics_request(m, res->err != 0 ? 502 : res->status,
+                       ev_now(c->w->loop) - c->http->started, ev_now(c->w->loop) - x->started);
+    if (res->err != 0)
+        m->execution_errors++;
     if (res->err != 0) {
         refuse(c, 502);
         return;

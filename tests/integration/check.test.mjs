@@ -233,7 +233,6 @@ test('--check: two APIs on the same base path with the same stage are an error',
 const LATER = [
   ['cluster', { cluster: { redis: 'redis://127.0.0.1:6379/0', nodeId: 'node-a' } }, 'cluster'],
   ['accessLog', { accessLog: { path: '-', format: '$context.requestId' } }, 'accessLog'],
-  ['admin', { admin: { host: '127.0.0.1', port: 9180, token: null } }, 'admin'],
   ['throttle', { throttle: { rateLimit: 10, burstLimit: 5 } }, 'throttle'],
 ];
 

@@ -412,9 +412,9 @@ static void test_missing_required(void)
 
 static void test_not_supported_yet(void)
 {
-    EXPECT_ERRORS("{'admin':{'port':9180},'cluster':{},'accessLog':{},'throttle':{},"
+    EXPECT_ERRORS("{'cluster':{},'accessLog':{},'throttle':{},"
                   "'usagePlans':[],'workers':2," ONE_API "}",
-                  E("admin: not supported yet"), E("cluster: not supported yet"),
+                  E("cluster: not supported yet"),
                   E("accessLog: not supported yet"), E("throttle: not supported yet"),
                   E("usagePlans: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
@@ -608,15 +608,15 @@ static void test_credential_errors(void)
 static void test_many_errors_at_once(void)
 {
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':'80'}],'workers':4,"
-                  "'limits':{'messageBytes':'big','frameBytez':1},'admin':{},"
+                  "'limits':{'messageBytes':'big','frameBytez':1},'admin':{'port':-1},"
                   "'apis':[{'name':'chat','protocolType':'WEBSOCKET','managementAuth':'NONE',"
                   "'stages':{'dev':{}},'integrations':{'backend':" MOCK "},"
                   "'routes':{'$connect':{'integration':'backnd'},'$dflt':{'integration':'backend'}}"
                   "}]}",
-                  E("admin: not supported yet"),
                   E("listen[0].port: expected an integer 0..65535, got \"80\""),
                   E("limits.frameBytez: unknown key (did you mean \"frameBytes\"?)"),
                   E("limits.messageBytes: expected an integer 1..134217728, got \"big\""),
+                  E("admin.port: expected an integer 0..65535, got -1"),
                   E("apis[0].routes[\"$connect\"].integration: no integration named \"backnd\""),
                   E("apis[0].routes[\"$dflt\"]: route keys starting with '$' must be $connect, "
                     "$disconnect or $default"),

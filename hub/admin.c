@@ -1,0 +1,66 @@
+/* The admin listener's requests (see admin.h). The dashboard, usage reports and the cache are
+ * not built yet: those paths answer 404 like any unknown one. */
+#include "admin.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "metrics.h"
+#include "worker.h"
+
+static bool is(const struct pt_http *h, const char *method, const char *path)
+{
+    size_t n = strlen(method);
+
+    return h->req.method.len == n && memcmp(h->req.method.p, method, n) == 0 &&
+           strcmp(h->path, path) == 0;
+}
+
+static void json(struct pt_http *h, int status, const char *body)
+{
+    pt_http_respond(h, status, NULL, 0, "application/json", body, strlen(body));
+}
+
+/* The bearer token, compared in constant time; no token configured lets everyone in (the
+ * admin listener is on loopback by default). */
+static bool authorized(const struct pt_http *h)
+{
+    const char *token = h->cfg->admin_token;
+    const struct pt_slice *a = pt_http1_header(&h->req, "Authorization");
+    size_t n;
+
+    if (token == NULL)
+        return true;
+    n = strlen(token);
+    return a != NULL && a->len == n + 7 && strncmp(a->p, "Bearer ", 7) == 0 &&
+           CRYPTO_memcmp(a->p + 7, token, n) == 0;
+}
+
+void pt_admin_handle(struct pt_http *h)
+{
+    if (!authorized(h)) {
+        struct pt_kv hdr = {"WWW-Authenticate", "Bearer"};
+
+        pt_http_respond(h, 401, &hdr, 1, "application/json", "{\"message\":\"Unauthorized\"}",
+                        26);
+    } else if (is(h, "GET", "/healthz")) {
+        if (h->conn->w->draining)
+            json(h, 503, "{\"status\":\"draining\"}");
+        else
+            json(h, 200, "{\"status\":\"serving\"}");
+    } else if (is(h, "GET", "/metrics")) {
+        pt_metrics_scrape(h);
+    } else if (is(h, "POST", "/admin/reload")) {
+        /* The same path as SIGHUP: read and checked off the loop, errors in the log. */
+        kill(getpid(), SIGHUP);
+        json(h, 202, "{\"message\":\"Reloading\"}");
+    } else {
+        json(h, 404, "{\"message\":\"Not Found\"}");
+    }
+}
