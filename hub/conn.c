@@ -293,6 +293,8 @@ void pt_conn_flush(struct pt_conn *c)
 {
     if (write_queue(c) < 0)
         return;
+    if (c->ws != NULL && c->ws->rx_paused)
+        pt_ws_on_queue_space(c);
     if (c->out_head != NULL) {
         if (!c->write_armed) {
             c->write_armed = 1;

@@ -98,6 +98,15 @@ void pt_ws_close(struct pt_conn *c, int code, const char *reason)
     pt_conn_close_after_flush(c);
 }
 
+void pt_ws_on_queue_space(struct pt_conn *c)
+{
+    if (c->ws->rx_paused && c->state == PT_CONN_WS &&
+        (long long)c->out_bytes <= c->w->cfg->limits.send_queue_bytes / 2) {
+        c->ws->rx_paused = false;
+        pt_conn_resume_read(c);
+    }
+}
+
 void pt_ws_on_drained(struct pt_conn *c)
 {
     if (c->w->draining && c->state == PT_CONN_WS)
@@ -282,6 +291,13 @@ long pt_ws_process(struct pt_conn *c, uint8_t *p, size_t n)
     int hl;
 
     while (off < n && c->state == PT_CONN_WS) {
+        if ((long long)c->out_bytes > lim->send_queue_bytes) {
+            /* A client that sends but does not read: stop reading it until its answers are
+             * written, so its queue stays bounded (pt_ws_on_queue_space resumes). */
+            c->ws->rx_paused = true;
+            pt_conn_pause_read(c);
+            break;
+        }
         hl = pt_wsframe_parse(p + off, n - off, &f);
         if (hl == 0)
             break;

@@ -41,6 +41,7 @@ struct pt_ws {
     bool in_msg;
 
     bool established; /* 101 sent: $disconnect will run */
+    bool rx_paused;   /* not reading: its own answers wait unread past sendQueueBytes */
     bool ping_outstanding;
     bool close_sent;
     double ping_sent;
@@ -63,6 +64,9 @@ void pt_ws_send(struct pt_conn *c, const void *data, size_t len, bool binary);
 
 /* Sends a close frame after what is queued, then closes; $disconnect gets <code>. */
 void pt_ws_close(struct pt_conn *c, int code, const char *reason);
+
+/* Called after writes: resumes reading a client paused for a full send queue. */
+void pt_ws_on_queue_space(struct pt_conn *c);
 
 /* Called when the connection's send queue has emptied. */
 void pt_ws_on_drained(struct pt_conn *c);
