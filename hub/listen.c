@@ -211,6 +211,29 @@ void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w)
     }
 }
 
+static void close_one(struct pt_listener *l, struct pt_worker *w)
+{
+    if (l->fd < 0)
+        return;
+    if (w != NULL) {
+        ev_io_stop(w->loop, &l->io);
+        ev_timer_stop(w->loop, &l->retry);
+    }
+    close(l->fd);
+    l->fd = -1;
+    if (l->unix_path != NULL)
+        unlink(l->unix_path);
+}
+
+void pt_listen_close_api(struct pt_listener *ls, size_t count, struct pt_worker *w)
+{
+    size_t i;
+
+    for (i = 0; ls != NULL && i < count; i++)
+        if (!ls[i].admin)
+            close_one(&ls[i], w);
+}
+
 void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w)
 {
     size_t i;
@@ -218,15 +241,7 @@ void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w)
     if (ls == NULL)
         return;
     for (i = 0; i < count; i++) {
-        if (ls[i].fd < 0)
-            continue;
-        if (w != NULL) {
-            ev_io_stop(w->loop, &ls[i].io);
-            ev_timer_stop(w->loop, &ls[i].retry);
-        }
-        close(ls[i].fd);
-        if (ls[i].unix_path != NULL)
-            unlink(ls[i].unix_path);
+        close_one(&ls[i], w);
         free(ls[i].unix_path);
         pt_tls_ctx_free(ls[i].tls);
     }

@@ -18,6 +18,9 @@ struct pt_listener *pt_listen_open(const struct pt_config *cfg, const struct pt_
 /* Starts accepting on <w>'s loop. */
 void pt_listen_start(struct pt_listener *ls, size_t count, struct pt_worker *w);
 
+/* Stops accepting on the API listeners (a drain); the admin listener stays for /healthz. */
+void pt_listen_close_api(struct pt_listener *ls, size_t count, struct pt_worker *w);
+
 /* Stops accepting and closes the sockets; frees <ls>. */
 void pt_listen_close(struct pt_listener *ls, size_t count, struct pt_worker *w);
 

@@ -78,8 +78,7 @@ static void drain_worker(struct pt_worker *w, void *arg)
         return;
     w->draining = true;
     w->drain_deadline = ev_now(w->loop) + (double)w->cfg->limits.drain_s;
-    pt_listen_close(sl->listeners, sl->nlisteners, w);
-    sl->listeners = NULL;
+    pt_listen_close_api(sl->listeners, sl->nlisteners, w);
     for (c = w->conns; c != NULL; c = next) {
         next = c->next;
         if (c->state == PT_CONN_WS)

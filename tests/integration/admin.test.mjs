@@ -90,3 +90,30 @@ test('POST /admin/reload reloads the config like SIGHUP', T, async (t) => {
   assert.equal(answer, 'reloaded: after');
   ws.close();
 });
+
+test('while draining, healthz answers 503 {"status":"draining"} and the API listeners are closed', T, async (t) => {
+  const http = await import('node:http');
+  const slow = http.createServer((q, r) => setTimeout(() => r.end('slow'), 1500));
+  await new Promise((r) => slow.listen(0, '127.0.0.1', r));
+  t.after(() => slow.close());
+  const adminPort = await freePort();
+  const p = await startFor(t, {
+    admin: { host: '127.0.0.1', port: adminPort, token: null },
+    apis: [{
+      name: 'h', protocolType: 'HTTP', stages: { $default: {} },
+      integrations: { s: { type: 'HTTP_PROXY', uri: `http://127.0.0.1:${slow.address().port}/` } },
+      routes: { 'GET /slow': { integration: 's' } },
+    }],
+  });
+  const inflight = fetch(`${p.baseUrl}/slow`).then((r) => r.text());
+  await sleep(300);
+  p.signal('SIGTERM');
+  await sleep(200);
+  const h = await fetch(`http://127.0.0.1:${adminPort}/healthz`);
+  assert.equal(h.status, 503);
+  assert.deepEqual(await h.json(), { status: 'draining' });
+  await assert.rejects(fetch(`${p.baseUrl}/slow`), 'the API listener is closed while draining');
+  assert.equal(await inflight, 'slow', 'the request in flight is answered first');
+  const exit = await p.exited;
+  assert.equal(exit.code, 0);
+});
