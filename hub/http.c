@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "admin.h"
 #include "awserr.h"
 #include "call.h"
 #include "config.h"
@@ -17,10 +18,9 @@
 #include "fanout.h"
 #include "h2.h"
 #include "http_api.h"
+#include "metrics.h"
 #include "mgmt.h"
 #include "mgmt_channels.h"
-#include "admin.h"
-#include "metrics.h"
 #include "msg.h"
 #include "policy.h"
 #include "portico/err.h"
@@ -292,11 +292,22 @@ struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *
     return h;
 }
 
+/* Could the head be complete? A client sending a byte at a time would otherwise have the whole
+ * buffered head parsed again per byte; looking for the blank line first is much cheaper. */
+static bool head_may_be_complete(const uint8_t *p, size_t n)
+{
+    return n >= HEAD_MAX_BYTES || memmem(p, n, "\n\r\n", 3) != NULL ||
+           memmem(p, n, "\n\n", 2) != NULL;
+}
+
 static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
 {
     struct pt_http1_req tmp;
-    int len = pt_http1_parse_request((const char *)p, n, HEAD_MAX_BYTES, &tmp);
+    int len;
 
+    if (!head_may_be_complete(p, n))
+        return 0;
+    len = pt_http1_parse_request((const char *)p, n, HEAD_MAX_BYTES, &tmp);
     if (len == 0)
         return 0;
     c->state = PT_CONN_HTTP_BUSY;
