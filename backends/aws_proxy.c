@@ -83,11 +83,6 @@ static void aws_proxy_release(struct pt_integration *in)
 
 /* ---- The WebSocket event ---- */
 
-static const char *event_type(enum pt_event_type t)
-{
-    return t == PT_EVENT_CONNECT ? "CONNECT" : t == PT_EVENT_DISCONNECT ? "DISCONNECT" : "MESSAGE";
-}
-
 /* Adds {name: value} (the last value wins) and {name: [values...]} maps for <kv>. */
 static void add_maps(cJSON *ev, const char *single, const char *multi, const struct pt_kv *kv,
                      size_t n)
@@ -131,7 +126,7 @@ static cJSON *websocket_event(const struct pt_request *r)
     cJSON_AddStringToObject(ctx, "routeKey", r->route_key);
     if (r->message_id != NULL)
         cJSON_AddStringToObject(ctx, "messageId", r->message_id);
-    cJSON_AddStringToObject(ctx, "eventType", event_type(r->type));
+    cJSON_AddStringToObject(ctx, "eventType", pt_event_type_name(r->type));
     cJSON_AddStringToObject(ctx, "extendedRequestId", r->request_id);
     pt_lambda_http_clf_time(when, sizeof(when), r->request_time_ms);
     cJSON_AddStringToObject(ctx, "requestTime", when);

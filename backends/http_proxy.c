@@ -85,11 +85,6 @@ static bool forwardable(const char *name)
     return true;
 }
 
-static const char *event_type(enum pt_event_type t)
-{
-    return t == PT_EVENT_CONNECT ? "CONNECT" : t == PT_EVENT_DISCONNECT ? "DISCONNECT" : "MESSAGE";
-}
-
 static void on_response(struct pt_call *call, int err, const struct pt_upstream_response *up)
 {
     struct pt_result res = {0};
@@ -346,7 +341,7 @@ static void http_proxy_invoke(struct pt_call *call)
     }
     headers[n++] = (struct pt_kv){"connectionId", r->connection_id};
     headers[n++] = (struct pt_kv){"routeKey", r->route_key};
-    headers[n++] = (struct pt_kv){"eventType", event_type(r->type)};
+    headers[n++] = (struct pt_kv){"eventType", pt_event_type_name(r->type)};
     if (r->type == PT_EVENT_CONNECT)
         for (i = 0; i < r->nheaders && n < MAX_HEADERS; i++)
             if (forwardable(r->headers[i].name))

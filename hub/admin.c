@@ -16,10 +16,7 @@
 
 static bool is(const struct pt_http *h, const char *method, const char *path)
 {
-    size_t n = strlen(method);
-
-    return h->req.method.len == n && memcmp(h->req.method.p, method, n) == 0 &&
-           strcmp(h->path, path) == 0;
+    return pt_http_method_is(h, method) && strcmp(h->path, path) == 0;
 }
 
 static void json(struct pt_http *h, int status, const char *body)
@@ -47,8 +44,7 @@ void pt_admin_handle(struct pt_http *h)
     if (!authorized(h)) {
         struct pt_kv hdr = {"WWW-Authenticate", "Bearer"};
 
-        pt_http_respond(h, 401, &hdr, 1, "application/json", "{\"message\":\"Unauthorized\"}",
-                        26);
+        pt_http_respond(h, 401, &hdr, 1, "application/json", "{\"message\":\"Unauthorized\"}", 26);
     } else if (is(h, "GET", "/healthz")) {
         if (h->conn->w->draining)
             json(h, 503, "{\"status\":\"draining\"}");

@@ -242,18 +242,6 @@ static bool var_prefix(const char *var, size_t len, const char *prefix)
     return len > n && memcmp(var, prefix, n) == 0;
 }
 
-static const char *event_type_name(enum pt_event_type t)
-{
-    switch (t) {
-    case PT_EVENT_CONNECT:
-        return "CONNECT";
-    case PT_EVENT_DISCONNECT:
-        return "DISCONNECT";
-    default:
-        return "MESSAGE";
-    }
-}
-
 /* $context.authorizer.claims.NAME (JWT), .principalId, .NAME (a REQUEST authorizer's
  * context), $context.identity.accessKey (AWS_IAM) and .apiKeyId, from the authorizer context
  * (see struct pt_request). */
@@ -295,7 +283,7 @@ static int resolve_context(const struct pt_request *r, const char *v, size_t n, 
     else if (var_is(v, n, "messageId"))
         s = r->message_id;
     else if (var_is(v, n, "eventType"))
-        s = event_type_name(r->type);
+        s = pt_event_type_name(r->type);
     else if (var_is(v, n, "stage"))
         s = r->stage;
     else if (var_is(v, n, "apiId"))

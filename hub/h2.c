@@ -106,7 +106,7 @@ void pt_h2_respond(struct pt_http *h, int status, const struct pt_kv *headers, s
     nghttp2_nv *nva = pt_xcalloc(nheaders + 3, sizeof(*nva));
     char status_text[8], length[24], *names;
     nghttp2_data_provider prd = {.read_callback = read_body};
-    bool head = h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
+    bool head = pt_http_method_is(h, "HEAD");
     size_t n = 0, i, off = 0, total = 1;
 
     snprintf(status_text, sizeof(status_text), "%d", status);

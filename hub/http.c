@@ -79,6 +79,20 @@ const char *pt_http_status_text(int status)
     }
 }
 
+bool pt_http_method_is(const struct pt_http *h, const char *method)
+{
+    size_t n = strlen(method);
+
+    return h->req.method.len == n && memcmp(h->req.method.p, method, n) == 0;
+}
+
+char *pt_http_header_dup(const struct pt_http1_req *req, const char *name)
+{
+    const struct pt_slice *s = pt_http1_header(req, name);
+
+    return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
+}
+
 void pt_http_date_header(struct pt_buf *b)
 {
     static __thread time_t cached_at;
@@ -136,7 +150,7 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
         pt_h2_respond(h, status, headers, nheaders, content_type, body, len);
         return;
     }
-    bool head = h->req.method.len == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
+    bool head = pt_http_method_is(h, "HEAD");
     struct pt_buf b;
     struct pt_msg *m;
     size_t i;

@@ -81,4 +81,10 @@ void pt_http_date_header(struct pt_buf *b);
 
 const char *pt_http_status_text(int status);
 
+/* True when <h>'s method is <method> (exactly, case-sensitive as HTTP methods are). */
+bool pt_http_method_is(const struct pt_http *h, const char *method);
+
+/* A copy of header <name> of <req> (case-insensitive), owned by the caller, or NULL. */
+char *pt_http_header_dup(const struct pt_http1_req *req, const char *name);
+
 #endif

@@ -38,13 +38,6 @@ static bool is_hop_header(const char *name)
     return false;
 }
 
-static char *header_dup(const struct pt_http1_req *req, const char *name)
-{
-    const struct pt_slice *s = pt_http1_header(req, name);
-
-    return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
-}
-
 static void respond_json(struct pt_http *h, int status, const char *message,
                          const struct pt_kv *extra, size_t nextra)
 {
@@ -95,10 +88,11 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
         return;
     h->call = NULL; /* it is completing: answering must not cancel it */
     x->http = NULL;
-    count(h, x->route->key, res->err == PT_ETIMEDOUT ? 504
-                            : res->err == PT_EUPSTREAM ? 502
-                            : res->err != 0            ? 500
-                                                       : res->status,
+    count(h, x->route->key,
+          res->err == PT_ETIMEDOUT   ? 504
+          : res->err == PT_EUPSTREAM ? 502
+          : res->err != 0            ? 500
+                                     : res->status,
           x->started, res->err != 0);
     for (i = 0; i < x->req.nheaders; i++)
         if (strcasecmp(x->req.headers[i].name, "Origin") == 0)
@@ -118,8 +112,7 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     for (i = 0; i < res->nheaders; i++) {
         const char *name = res->headers[i].name;
 
-        if (strcasecmp(name, "Content-Length") == 0 && h->req.method.len == 4 &&
-            memcmp(h->req.method.p, "HEAD", 4) == 0)
+        if (strcasecmp(name, "Content-Length") == 0 && pt_http_method_is(h, "HEAD"))
             h->head_length = strtoll(res->headers[i].value, NULL, 10); /* HEAD: no body came */
         if (is_hop_header(name) || strpbrk(name, "\r\n:") != NULL ||
             strpbrk(res->headers[i].value, "\r\n") != NULL ||
@@ -160,10 +153,10 @@ static void fill_request(struct pt_callx *x, struct pt_http *h, const struct pt_
     x->req.protocol = h->req.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
     x->req.scheme = c->ssl != NULL ? "https" : "http";
     pt_callx_copy_headers(x, &h->req);
-    x->host = header_dup(&h->req, "Host");
+    x->host = pt_http_header_dup(&h->req, "Host");
     x->req.host = x->host;
     x->req.domain_name = x->host != NULL ? x->host : "localhost";
-    x->user_agent = header_dup(&h->req, "User-Agent");
+    x->user_agent = pt_http_header_dup(&h->req, "User-Agent");
     x->req.user_agent = x->user_agent;
     if (h->req.query.len > 0) {
         x->query = pt_xstrndup(h->req.query.p, h->req.query.len);
@@ -241,8 +234,8 @@ void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
         struct pt_kv hdrs[PT_CORS_MAX_HEADERS + 1];
         size_t n;
 
-        origin = header_dup(&h->req, "Origin");
-        acrm = header_dup(&h->req, "Access-Control-Request-Method");
+        origin = pt_http_header_dup(&h->req, "Origin");
+        acrm = pt_http_header_dup(&h->req, "Access-Control-Request-Method");
         if (pt_cors_is_preflight(method, origin, acrm)) {
             n = pt_cors_preflight(api->cors, origin, hdrs);
             hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};

@@ -190,8 +190,7 @@ static void histogram(struct pt_buf *b, const char *name, const char *help,
 
     pt_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (m = list; m != NULL; m = m->next) {
-        const struct pt_metric_hist *h =
-            (const struct pt_metric_hist *)((const char *)m + offset);
+        const struct pt_metric_hist *h = (const struct pt_metric_hist *)((const char *)m + offset);
         uint64_t cum = 0;
 
         if (h->count == 0)
@@ -227,15 +226,15 @@ static void render(struct scrape *s)
             OFF(e4xx));
     counter(&b, "portico_5xx_errors_total", "Answers with a 5xx status (AWS 5XXError).", s->sum,
             OFF(e5xx));
-    counter(&b, "portico_connects_total", "WebSocket $connect requests (AWS ConnectCount).",
-            s->sum, OFF(connects));
+    counter(&b, "portico_connects_total", "WebSocket $connect requests (AWS ConnectCount).", s->sum,
+            OFF(connects));
     counter(&b, "portico_messages_total", "WebSocket messages in and out (AWS MessageCount).",
             s->sum, OFF(messages));
     counter(&b, "portico_integration_errors_total",
             "Integration answers that were errors (AWS IntegrationError).", s->sum,
             OFF(integration_errors));
-    counter(&b, "portico_client_errors_total",
-            "Refused before the integration (AWS ClientError).", s->sum, OFF(client_errors));
+    counter(&b, "portico_client_errors_total", "Refused before the integration (AWS ClientError).",
+            s->sum, OFF(client_errors));
     counter(&b, "portico_execution_errors_total",
             "Integration calls that failed or timed out (AWS ExecutionError).", s->sum,
             OFF(execution_errors));
@@ -251,8 +250,7 @@ static void render(struct scrape *s)
                   "# TYPE portico_connections gauge\nportico_connections %zu\n",
                   s->connections);
     s->h->scrape = NULL;
-    pt_http_respond(s->h, 200, &hdr, 1, "text/plain; version=0.0.4; charset=utf-8", b.data,
-                    b.len);
+    pt_http_respond(s->h, 200, &hdr, 1, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
     pt_buf_cleanup(&b);
 }
 

@@ -21,12 +21,12 @@ struct pt_metric_hist {
 
 struct pt_metric {
     char *api, *stage, *route; /* owned */
-    uint64_t requests;          /* Count */
-    uint64_t e4xx, e5xx;        /* 4XXError, 5XXError */
-    uint64_t connects;          /* ConnectCount */
-    uint64_t messages;          /* MessageCount */
+    uint64_t requests;         /* Count */
+    uint64_t e4xx, e5xx;       /* 4XXError, 5XXError */
+    uint64_t connects;         /* ConnectCount */
+    uint64_t messages;         /* MessageCount */
     uint64_t integration_errors, client_errors, execution_errors;
-    uint64_t deliveries;        /* channel deliveries (beyond AWS) */
+    uint64_t deliveries; /* channel deliveries (beyond AWS) */
     struct pt_metric_hist latency, integration_latency;
     struct pt_metric *next;
 };

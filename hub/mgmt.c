@@ -14,13 +14,6 @@
 #include "mgmt_channels.h"
 #include "router.h"
 
-static bool method_is(const struct pt_http *h, const char *m)
-{
-    size_t n = strlen(m);
-
-    return h->req.method.len == n && memcmp(h->req.method.p, m, n) == 0;
-}
-
 void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
 {
     const char *rest = m->rest, *id, *slash, *name;
@@ -40,11 +33,11 @@ void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
     id++;
     slash = strchr(id, '/');
     if (slash == NULL) {
-        if (method_is(h, "POST"))
+        if (pt_http_method_is(h, "POST"))
             kind = PT_CONN_OP_POST;
-        else if (method_is(h, "GET"))
+        else if (pt_http_method_is(h, "GET"))
             kind = PT_CONN_OP_GET;
-        else if (method_is(h, "DELETE"))
+        else if (pt_http_method_is(h, "DELETE"))
             kind = PT_CONN_OP_DELETE;
         else {
             pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
@@ -62,10 +55,10 @@ void pt_mgmt_handle(struct pt_http *h, const struct pt_route_match *m)
         pt_awserr_respond(h, PT_AWSERR_BAD_REQUEST, "Invalid channel name");
         return;
     }
-    if (!method_is(h, "PUT") && !method_is(h, "DELETE")) {
+    if (!pt_http_method_is(h, "PUT") && !pt_http_method_is(h, "DELETE")) {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }
-    pt_conn_op_start(h, method_is(h, "PUT") ? PT_CONN_OP_SUBSCRIBE : PT_CONN_OP_UNSUBSCRIBE,
+    pt_conn_op_start(h, pt_http_method_is(h, "PUT") ? PT_CONN_OP_SUBSCRIBE : PT_CONN_OP_UNSUBSCRIBE,
                      m->api->name, m->stage->name, id, (size_t)(slash - id), name);
 }

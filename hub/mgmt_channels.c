@@ -22,13 +22,6 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX     1000
 
-static bool method_is(const struct pt_http *h, const char *m)
-{
-    size_t n = strlen(m);
-
-    return h->req.method.len == n && memcmp(h->req.method.p, m, n) == 0;
-}
-
 static void respond_json(struct pt_http *h, int status, const struct pt_buf *b)
 {
     struct pt_kv hdr = {"x-amzn-RequestId", h->request_id};
@@ -52,7 +45,7 @@ static void on_gathered(struct pt_worker *w, void *ud, long delivered, size_t co
 
     h->fanout = NULL;
     pt_buf_init(&b);
-    if (method_is(h, "POST"))
+    if (pt_http_method_is(h, "POST"))
         pt_buf_printf(&b, "{\"delivered\":%ld}", delivered);
     else
         pt_buf_printf(&b, "{\"count\":%zu,\"connections\":[%s]}", count, ids);
@@ -68,13 +61,13 @@ void pt_mgmt_channel(struct pt_http *h, const struct pt_route_match *m, const ch
 
     if (bad_name(h, name))
         return;
-    if (method_is(h, "POST")) {
+    if (pt_http_method_is(h, "POST")) {
         binary = pt_utf8_feed(PT_UTF8_ACCEPT, (const uint8_t *)h->body.data, h->body.len) !=
                  PT_UTF8_ACCEPT;
         f = pt_fanout_publish(w, m->api->name, m->stage->name, name,
                               h->body.data ? h->body.data : "", h->body.len, binary, on_gathered,
                               h);
-    } else if (method_is(h, "GET")) {
+    } else if (pt_http_method_is(h, "GET")) {
         f = pt_fanout_presence(w, m->api->name, m->stage->name, name, on_gathered, h);
     } else {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
@@ -229,7 +222,7 @@ void pt_mgmt_list(struct pt_http *h, const struct pt_route_match *m)
     unsigned worker;
     uint32_t slot;
 
-    if (!method_is(h, "GET")) {
+    if (!pt_http_method_is(h, "GET")) {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
         return;
     }

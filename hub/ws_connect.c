@@ -29,11 +29,6 @@ static long long now_ms(const struct pt_worker *w)
     return (long long)(ev_now(w->loop) * 1000.0);
 }
 
-static char *slice_dup(const struct pt_slice *s)
-{
-    return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
-}
-
 /* Fills the parts of a call's request that come from the connection. */
 void pt_ws_fill_call(struct pt_conn *c, struct pt_callx *x)
 {
@@ -130,8 +125,8 @@ static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
         return;
     m = pt_metrics_get(c->w, x->req.api_name, x->req.stage, "$connect");
     m->connects++;
-    pt_metrics_request(m, res->err != 0 ? 502 : res->status,
-                       ev_now(c->w->loop) - c->http->started, ev_now(c->w->loop) - x->started);
+    pt_metrics_request(m, res->err != 0 ? 502 : res->status, ev_now(c->w->loop) - c->http->started,
+                       ev_now(c->w->loop) - x->started);
     if (res->err != 0)
         m->execution_errors++;
     if (res->err != 0) {
@@ -152,8 +147,7 @@ static bool valid_handshake(const struct pt_http *h)
 {
     const struct pt_slice *key = pt_http1_header(&h->req, "Sec-WebSocket-Key");
 
-    return h->req.method.len == 3 && memcmp(h->req.method.p, "GET", 3) == 0 && key != NULL &&
-           key->len == 24;
+    return pt_http_method_is(h, "GET") && key != NULL && key->len == 24;
 }
 
 /* RFC 6455 4.4: an unsupported version gets 426 with the versions we speak. */
@@ -214,8 +208,8 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     ws->gen = w->cfg_gen;
     ws->api_name = pt_xstrdup(m->api->name);
     ws->stage_name = pt_xstrdup(m->stage->name);
-    ws->user_agent = slice_dup(pt_http1_header(&h->req, "User-Agent"));
-    ws->host = slice_dup(pt_http1_header(&h->req, "Host"));
+    ws->user_agent = pt_http_header_dup(&h->req, "User-Agent");
+    ws->host = pt_http_header_dup(&h->req, "Host");
     ws->connected_at_ms = now_ms(w);
     pt_buf_init(&ws->msg);
     key = pt_http1_header(&h->req, "Sec-WebSocket-Key");

@@ -35,6 +35,12 @@ enum pt_event_type {
     PT_EVENT_FETCH,      /* a GET of `url` for the hub (a JWKS): answer with the body */
 };
 
+/* "CONNECT", "MESSAGE" or "DISCONNECT", as AWS names WebSocket events (eventType). */
+static inline const char *pt_event_type_name(enum pt_event_type t)
+{
+    return t == PT_EVENT_CONNECT ? "CONNECT" : t == PT_EVENT_DISCONNECT ? "DISCONNECT" : "MESSAGE";
+}
+
 /* What a call is about. Everything is borrowed and stays valid until the call ends (done or
  * cancelled). */
 struct pt_request {
