@@ -93,6 +93,29 @@ char *pt_http_header_dup(const struct pt_http1_req *req, const char *name)
     return s != NULL ? pt_xstrndup(s->p, s->len) : NULL;
 }
 
+char *pt_http_query_value(const struct pt_http *h, const char *name)
+{
+    const char *q = h->req.query.p, *end = q + h->req.query.len;
+    size_t n = strlen(name);
+
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
+
+        if ((size_t)(stop - q) > n && memcmp(q, name, n) == 0 && q[n] == '=') {
+            size_t vlen = (size_t)(stop - q) - n - 1;
+            char *v = pt_xmalloc(vlen + 1);
+            int len = pt_http1_percent_decode(q + n + 1, vlen, v, true);
+
+            if (len > 0 && memchr(v, '\0', (size_t)len) == NULL)
+                return v;
+            free(v);
+            return NULL;
+        }
+        q = stop + 1;
+    }
+    return NULL;
+}
+
 void pt_http_date_header(struct pt_buf *b)
 {
     static __thread time_t cached_at;

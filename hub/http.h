@@ -84,6 +84,10 @@ const char *pt_http_status_text(int status);
 /* True when <h>'s method is <method> (exactly, case-sensitive as HTTP methods are). */
 bool pt_http_method_is(const struct pt_http *h, const char *method);
 
+/* The first value of query parameter <name> of <h>, percent-decoded ('+' as space), owned by
+ * the caller; NULL when absent, empty, malformed or holding a NUL. */
+char *pt_http_query_value(const struct pt_http *h, const char *name);
+
 /* A copy of header <name> of <req> (case-insensitive), owned by the caller, or NULL. */
 char *pt_http_header_dup(const struct pt_http1_req *req, const char *name);
 

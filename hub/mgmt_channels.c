@@ -167,26 +167,10 @@ void pt_mgmt_list_detach(struct pt_list_job *j)
     j->h = NULL;
 }
 
-/* The value of query parameter <key>, or NULL (owned). */
-static char *query_value(const struct pt_http *h, const char *key)
-{
-    const char *q = h->req.query.p, *end = q + h->req.query.len;
-    size_t klen = strlen(key);
-
-    while (q < end) {
-        const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
-
-        if ((size_t)(stop - q) > klen && memcmp(q, key, klen) == 0 && q[klen] == '=')
-            return pt_xstrndup(q + klen + 1, (size_t)(stop - q) - klen - 1);
-        q = stop + 1;
-    }
-    return NULL;
-}
-
 /* limit: 1..LIST_MAX (default LIST_DEFAULT); next: "W.S" from an earlier page. */
 static bool list_params(const struct pt_http *h, size_t *limit, unsigned *worker, uint32_t *slot)
 {
-    char *l = query_value(h, "limit"), *n = query_value(h, "next"), *end;
+    char *l = pt_http_query_value(h, "limit"), *n = pt_http_query_value(h, "next"), *end;
     unsigned long v;
     bool ok = true;
 

@@ -178,26 +178,8 @@ static char *identity_value(struct pt_policy *p, const struct pt_identity_source
     case PT_IDS_HEADER:
         s = pt_http1_header(&h->req, src->name);
         return s != NULL && s->len > 0 ? pt_xstrndup(s->p, s->len) : NULL;
-    case PT_IDS_QUERY: {
-        const char *q = h->req.query.p, *end = q + h->req.query.len;
-        size_t n = strlen(src->name);
-
-        while (q < end) {
-            const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
-
-            if ((size_t)(stop - q) > n && memcmp(q, src->name, n) == 0 && q[n] == '=') {
-                char *v = pt_xmalloc((size_t)(stop - q - (long)n));
-                int len = pt_http1_percent_decode(q + n + 1, (size_t)(stop - q) - n - 1, v, true);
-
-                if (len > 0 && memchr(v, '\0', (size_t)len) == NULL)
-                    return v;
-                free(v);
-                return NULL;
-            }
-            q = stop + 1;
-        }
-        return NULL;
-    }
+    case PT_IDS_QUERY:
+        return pt_http_query_value(h, src->name);
     case PT_IDS_STAGE_VAR:
         for (i = 0; i < p->stage->nvars; i++)
             if (strcmp(p->stage->vars[i].name, src->name) == 0 && p->stage->vars[i].value[0])
