@@ -838,3 +838,50 @@ test('SIGTERM drains HTTP/1.1 over TLS and wss alike: the request is answered, w
   assert.ok(exit, `portico did not exit\n${p.describe()}`);
   assert.equal(exit.code, 0, p.describe());
 });
+
+test('HTTP_PROXY and AWS_PROXY reach https upstreams, verifying their certificate and name', T, async (t) => {
+  const dir = await makeTempDir('portico-tlsup-');
+  await makeCert(dir);
+  const key = await fsp.readFile(path.join(dir, 'key.pem'));
+  const cert = await fsp.readFile(path.join(dir, 'cert.pem'));
+  const up = https.createServer({ key, cert }, (req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.url.startsWith('/2015-03-31/functions/')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ statusCode: 200, body: 'fn over tls' }));
+      } else res.end(`secure ${req.method} ${req.url} ${body}`);
+    });
+  });
+  await new Promise((r) => up.listen(0, '127.0.0.1', r));
+  t.after(() => up.close());
+  const port = up.address().port;
+  const config = {
+    apis: [{
+      name: 'web', protocolType: 'HTTP', stages: { $default: {} },
+      integrations: {
+        good: { type: 'HTTP_PROXY', uri: `https://localhost:${port}/{proxy}` },
+        fn: { type: 'AWS_PROXY', uri: `https://localhost:${port}/2015-03-31/functions/f/invocations` },
+        // The certificate does not name this host: the handshake must fail.
+        misnamed: { type: 'HTTP_PROXY', uri: `https://127.0.0.2:${port}/{proxy}` },
+      },
+      routes: {
+        'ANY /good/{proxy+}': { integration: 'good' },
+        'GET /fn': { integration: 'fn' },
+        'ANY /bad/{proxy+}': { integration: 'misnamed' },
+      },
+    }],
+  };
+  // Trusted: the test's certificate is the whole trust store.
+  const p = await startFor(t, config, { env: { SSL_CERT_FILE: path.join(dir, 'cert.pem') } });
+  const r1 = await fetch(`${p.baseUrl}/good/a/b`, { method: 'POST', body: 'hi' });
+  assert.equal(r1.status, 200);
+  assert.equal(await r1.text(), 'secure POST /a/b hi');
+  const r2 = await fetch(`${p.baseUrl}/fn`);
+  assert.equal(await r2.text(), 'fn over tls');
+  assert.equal((await fetch(`${p.baseUrl}/bad/x`)).status, 502);
+  // Untrusted: without the test certificate in the trust store nothing is sent.
+  const q = await startFor(t, config, { env: { SSL_CERT_FILE: '/nonexistent' } });
+  assert.equal((await fetch(`${q.baseUrl}/good/a`)).status, 502);
+});
