@@ -101,6 +101,24 @@ static const char *scan_target(const char *p, const char *end)
     return p;
 }
 
+/* Parses a non-empty token at *<pp> ending in <delim> into <out> and leaves *<pp> on the
+ * delimiter: the method before its SP, a field name before its colon (RFC 9110 section 5.6.2). */
+static int parse_token(const char **pp, const char *end, char delim, struct pt_slice *out)
+{
+    const char *p = *pp, *start = p;
+
+    while (p < end && tchar[(unsigned char)*p])
+        p++;
+    if (p == end)
+        return INCOMPLETE;
+    if (*p != delim || p == start)
+        return PT_EPROTO;
+    out->p = start;
+    out->len = (size_t)(p - start);
+    *pp = p;
+    return 0;
+}
+
 static inline int ascii_lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
@@ -228,15 +246,8 @@ static int parse_request_line(const char **pp, const char *end, struct pt_http1_
             return rc;
     }
 
-    start = p;
-    while (p < end && tchar[(unsigned char)*p])
-        p++;
-    if (p == end)
-        return INCOMPLETE;
-    if (*p != ' ' || p == start)
-        return PT_EPROTO;
-    req->method.p = start;
-    req->method.len = (size_t)(p - start);
+    if ((rc = parse_token(&p, end, ' ', &req->method)) != 0)
+        return rc;
 
     /* Only origin-form and '*' are accepted: refuse anything else before it is complete. */
     start = ++p;
@@ -371,17 +382,12 @@ static int note_header(const struct pt_http1_header *h, struct pt_http1_req *req
 /* Parses one field line at *<pp> into <h>. */
 static int parse_header_line(const char **pp, const char *end, struct pt_http1_header *h)
 {
-    const char *p = *pp, *start = p, *vend;
+    const char *p = *pp, *start, *vend;
+    int rc;
 
-    while (p < end && tchar[(unsigned char)*p])
-        p++;
-    if (p == end)
-        return INCOMPLETE;
     /* No whitespace between name and colon (RFC 9112 section 5.1). */
-    if (*p != ':' || p == start)
-        return PT_EPROTO;
-    h->name.p = start;
-    h->name.len = (size_t)(p - start);
+    if ((rc = parse_token(&p, end, ':', &h->name)) != 0)
+        return rc;
 
     p++;
     while (p < end && (*p == ' ' || *p == '\t'))

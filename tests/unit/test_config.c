@@ -414,9 +414,8 @@ static void test_not_supported_yet(void)
 {
     EXPECT_ERRORS("{'cluster':{},'accessLog':{},'throttle':{},"
                   "'usagePlans':[],'workers':2," ONE_API "}",
-                  E("cluster: not supported yet"),
-                  E("accessLog: not supported yet"), E("throttle: not supported yet"),
-                  E("usagePlans: not supported yet"));
+                  E("cluster: not supported yet"), E("accessLog: not supported yet"),
+                  E("throttle: not supported yet"), E("usagePlans: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
                   E("listen[0].tls: missing required key \"certificate\""),
                   E("listen[0].tls: missing required key \"privateKey\""));
