@@ -51,22 +51,13 @@ static int aws_proxy_configure(struct pt_integration *in, const cJSON *obj, cons
                                struct pt_errors *errs)
 {
     struct aws_proxy_conf *ac = pt_xcalloc(1, sizeof(*ac));
-    char upath[512], err[256];
+    char upath[512];
 
     in->conf = ac;
     if (pt_conf_walk(obj, path, fields, ac, ignored, errs) > 0)
         return PT_EINVAL;
     pt_conf_path_key(upath, sizeof(upath), path, "uri");
-    if (strncmp(ac->uri, "http://", 7) != 0 && strncmp(ac->uri, "https://", 8) != 0) {
-        pt_errors_add(errs, upath, "expected the http(s):// URL of a Lambda Invoke API endpoint");
-        return PT_EINVAL;
-    }
-    ac->uri_tmpl = pt_tmpl_compile(ac->uri, err, sizeof(err));
-    if (ac->uri_tmpl == NULL) {
-        pt_errors_add(errs, upath, "%s", err);
-        return PT_EINVAL;
-    }
-    return pt_call_check_tmpl(ac->uri_tmpl, upath, errs);
+    return pt_call_compile_url(ac->uri, upath, "a Lambda Invoke API endpoint", &ac->uri_tmpl, errs);
 }
 
 static void aws_proxy_release(struct pt_integration *in)

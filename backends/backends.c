@@ -15,9 +15,6 @@ static const struct pt_backend *const backends[] = {
     &pt_backend_channel, &pt_backend_static,
 };
 
-/* Types of SPEC section 5 whose backend is not built yet (none today). */
-static const char *const planned[] = {NULL};
-
 const struct pt_backend *pt_backends_find(const char *type)
 {
     size_t i;
@@ -26,14 +23,4 @@ const struct pt_backend *pt_backends_find(const char *type)
         if (strcmp(backends[i]->type, type) == 0)
             return backends[i];
     return NULL;
-}
-
-bool pt_backends_is_planned(const char *type)
-{
-    size_t i;
-
-    for (i = 0; planned[i] != NULL; i++)
-        if (strcmp(planned[i], type) == 0)
-            return true;
-    return false;
 }

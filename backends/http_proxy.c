@@ -38,22 +38,13 @@ static int http_proxy_configure(struct pt_integration *in, const cJSON *obj, con
                                 struct pt_errors *errs)
 {
     struct http_proxy_conf *hc = pt_xcalloc(1, sizeof(*hc));
-    char upath[512], err[256];
+    char upath[512];
 
     in->conf = hc;
     if (pt_conf_walk(obj, path, fields, hc, ignored, errs) > 0)
         return PT_EINVAL;
     pt_conf_path_key(upath, sizeof(upath), path, "uri");
-    if (strncmp(hc->uri, "http://", 7) != 0 && strncmp(hc->uri, "https://", 8) != 0) {
-        pt_errors_add(errs, upath, "expected an http:// or https:// URL, got \"%s\"", hc->uri);
-        return PT_EINVAL;
-    }
-    hc->uri_tmpl = pt_tmpl_compile(hc->uri, err, sizeof(err));
-    if (hc->uri_tmpl == NULL) {
-        pt_errors_add(errs, upath, "%s", err);
-        return PT_EINVAL;
-    }
-    return pt_call_check_tmpl(hc->uri_tmpl, upath, errs);
+    return pt_call_compile_url(hc->uri, upath, "an HTTP backend", &hc->uri_tmpl, errs);
 }
 
 static void http_proxy_release(struct pt_integration *in)

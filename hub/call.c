@@ -349,6 +349,25 @@ void pt_call_render(const struct pt_call *call, const struct pt_tmpl *t, struct 
     pt_tmpl_render(t, pt_callx_resolve, (void *)call->req, out);
 }
 
+int pt_call_compile_url(const char *uri, const char *path, const char *what, struct pt_tmpl **out,
+                        struct pt_errors *errs)
+{
+    char err[256];
+
+    *out = NULL;
+    if (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0) {
+        pt_errors_add(errs, path, "expected the http:// or https:// URL of %s, got \"%s\"", what,
+                      uri);
+        return PT_EINVAL;
+    }
+    *out = pt_tmpl_compile(uri, err, sizeof(err));
+    if (*out == NULL) {
+        pt_errors_add(errs, path, "%s", err);
+        return PT_EINVAL;
+    }
+    return pt_call_check_tmpl(*out, path, errs);
+}
+
 int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_errors *errs)
 {
     static const char *const known_context[] = {"connectionId",

@@ -293,10 +293,6 @@ static void report_type(const char *type, const char *path, struct pt_errors *er
     size_t i;
 
     pt_conf_path_key(tpath, sizeof(tpath), path, "type");
-    if (pt_backends_is_planned(type)) {
-        pt_errors_add(errs, tpath, "not supported yet");
-        return;
-    }
     pt_buf_init(&known);
     for (i = 0; i < sizeof(spec_types) / sizeof(spec_types[0]); i++)
         if (pt_backends_find(spec_types[i]) != NULL)

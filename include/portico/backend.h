@@ -155,4 +155,10 @@ void pt_call_render(const struct pt_call *call, const struct pt_tmpl *t, struct 
  * unknown ones to <errs> at <path>. Returns 0 or PT_EINVAL. */
 int pt_call_check_tmpl(const struct pt_tmpl *t, const char *path, struct pt_errors *errs);
 
+/* Compiles the upstream URL template <uri> of an integration into *<out>, checking that it is
+ * http:// or https:// (<what> names the upstream in the error) and that its variables are known.
+ * Errors go to <errs> at <path>. Returns 0 or PT_EINVAL; *<out> is the caller's either way. */
+int pt_call_compile_url(const char *uri, const char *path, const char *what, struct pt_tmpl **out,
+                        struct pt_errors *errs);
+
 #endif

@@ -446,25 +446,16 @@ static void test_not_supported_yet(void)
                     "method and path as \"GET /a/{x}\""));
 }
 
-/* Integration types the SPEC names but Portico has not built yet: which ones those are changes
- * as backends land, so the registry says which to expect. */
-static void test_planned_integration_types(void)
+/* Upstream URLs: only http:// and https://, and their template variables must be known. */
+static void test_upstream_urls(void)
 {
-    static const char *const types[] = {"HTTP_PROXY", "AWS_PROXY", "CHANNEL", "STATIC"};
-    char json[512], line[256];
-    size_t i;
-
-    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (!pt_backends_is_planned(types[i]))
-            continue;
-        snprintf(json, sizeof(json),
-                 "{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
-                 ",'integrations':{'p':{'type':'%s','uri':'http://x/','root':'w'}},"
-                 "'routes':{'$default':{'integration':'p'}}}]}",
-                 types[i]);
-        snprintf(line, sizeof(line), "%s", E("apis[0].integrations.p.type: not supported yet"));
-        EXPECT_ERRORS(json, line);
-    }
+    EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES
+                  ",'integrations':{'h':{'type':'HTTP_PROXY','uri':'ftp://x/'},"
+                  "'f':{'type':'AWS_PROXY','uri':'http://x/$context.nope'}},"
+                  "'routes':{'$default':{'integration':'h'},'x':{'integration':'f'}}}]}",
+                  E("apis[0].integrations.h.uri: expected the http:// or https:// URL of an "
+                    "HTTP backend, got \"ftp://x/\""),
+                  E("apis[0].integrations.f.uri: unknown template variable \"$context.nope\""));
 }
 
 static void test_integration_refs(void)
@@ -737,7 +728,7 @@ int main(void)
     RUN(test_out_of_range);
     RUN(test_missing_required);
     RUN(test_not_supported_yet);
-    RUN(test_planned_integration_types);
+    RUN(test_upstream_urls);
     RUN(test_integration_refs);
     RUN(test_unknown_integration_type);
     RUN(test_route_keys);
