@@ -407,6 +407,7 @@ static int read_verdict(struct pt_policy *p, const cJSON *r, bool *allow, cJSON 
 {
     const struct pt_authorizer *a = p->route->authorizer;
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(r, "context");
+    const cJSON *principal = NULL, *usage = NULL; /* only in IAM policy responses */
     cJSON *out;
 
     if (!cJSON_IsObject(r))
@@ -417,25 +418,22 @@ static int read_verdict(struct pt_policy *p, const cJSON *r, bool *allow, cJSON 
         if (!cJSON_IsBool(ok))
             return -1;
         *allow = cJSON_IsTrue(ok);
-        out = cJSON_CreateObject();
-        cJSON_AddItemToObject(out, "lambda",
-                              cJSON_IsObject(ctx) ? cJSON_Duplicate(ctx, 1) : cJSON_CreateObject());
     } else {
         const cJSON *doc = cJSON_GetObjectItemCaseSensitive(r, "policyDocument");
-        const cJSON *principal = cJSON_GetObjectItemCaseSensitive(r, "principalId");
-        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(r, "usageIdentifierKey");
 
         if (!cJSON_IsObject(doc))
             return -1;
         *allow = policy_allows(doc);
-        out = cJSON_CreateObject();
-        cJSON_AddItemToObject(out, "lambda",
-                              cJSON_IsObject(ctx) ? cJSON_Duplicate(ctx, 1) : cJSON_CreateObject());
-        if (cJSON_IsString(principal))
-            cJSON_AddStringToObject(out, "principalId", principal->valuestring);
-        if (cJSON_IsString(usage))
-            cJSON_AddStringToObject(out, "usageIdentifierKey", usage->valuestring);
+        principal = cJSON_GetObjectItemCaseSensitive(r, "principalId");
+        usage = cJSON_GetObjectItemCaseSensitive(r, "usageIdentifierKey");
     }
+    out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "lambda",
+                          cJSON_IsObject(ctx) ? cJSON_Duplicate(ctx, 1) : cJSON_CreateObject());
+    if (cJSON_IsString(principal))
+        cJSON_AddStringToObject(out, "principalId", principal->valuestring);
+    if (cJSON_IsString(usage))
+        cJSON_AddStringToObject(out, "usageIdentifierKey", usage->valuestring);
     *ctx_out = out;
     return 0;
 }
