@@ -183,7 +183,7 @@ static bool invoke_failed(const struct pt_upstream_response *up)
 static int read_result(struct invocation *inv, const struct pt_upstream_response *up,
                        struct pt_result *res)
 {
-    const cJSON *status, *headers, *h, *body, *b64;
+    const cJSON *status, *headers, *h;
     size_t n = 0;
 
     if (invoke_failed(up))
@@ -210,23 +210,8 @@ static int read_result(struct invocation *inv, const struct pt_upstream_response
     }
     res->headers = inv->headers;
     res->nheaders = n;
-    body = cJSON_GetObjectItemCaseSensitive(inv->result, "body");
-    if (body != NULL && !cJSON_IsNull(body)) {
-        if (!cJSON_IsString(body))
-            return PT_EUPSTREAM;
-        b64 = cJSON_GetObjectItemCaseSensitive(inv->result, "isBase64Encoded");
-        if (cJSON_IsTrue(b64)) {
-            inv->decoded = pt_lambda_http_unbase64(body->valuestring, strlen(body->valuestring),
-                                                   &res->body_len);
-            if (inv->decoded == NULL)
-                return PT_EUPSTREAM;
-            res->body = (const char *)inv->decoded;
-            res->body_binary = true;
-        } else {
-            res->body = body->valuestring;
-            res->body_len = strlen(body->valuestring);
-        }
-    }
+    if (pt_lambda_result_body(inv->result, res, &inv->decoded) < 0)
+        return PT_EUPSTREAM;
     return 0;
 }
 

@@ -31,7 +31,9 @@ char *pt_lambda_http_base64(const void *p, size_t n)
     return out;
 }
 
-unsigned char *pt_lambda_http_unbase64(const char *s, size_t n, size_t *out_len)
+/* Decodes the standard base64 <s> (<n> chars, padded): an owned buffer with its length in
+ * <out_len>, or NULL when <s> is not base64. */
+static unsigned char *unbase64(const char *s, size_t n, size_t *out_len)
 {
     unsigned char *out = pt_xmalloc(n / 4 * 3 + 3);
     int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
@@ -47,6 +49,28 @@ unsigned char *pt_lambda_http_unbase64(const char *s, size_t n, size_t *out_len)
     }
     *out_len = (size_t)len;
     return out;
+}
+
+int pt_lambda_result_body(const cJSON *result, struct pt_result *res, unsigned char **decoded)
+{
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(result, "body");
+    const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(result, "isBase64Encoded");
+
+    if (body == NULL || cJSON_IsNull(body))
+        return 0;
+    if (!cJSON_IsString(body))
+        return -1;
+    if (cJSON_IsTrue(b64)) {
+        *decoded = unbase64(body->valuestring, strlen(body->valuestring), &res->body_len);
+        if (*decoded == NULL)
+            return -1;
+        res->body = (const char *)*decoded;
+        res->body_binary = true;
+    } else {
+        res->body = body->valuestring;
+        res->body_len = strlen(body->valuestring);
+    }
+    return 1;
 }
 
 void pt_lambda_http_clf_time(char *out, size_t n, long long ms)
@@ -600,9 +624,8 @@ static bool has_header(const struct pt_result *res, const char *name)
 static int read_full(struct pt_lambda_http_result *lr, bool v1, struct pt_result *res)
 {
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(lr->json, "statusCode");
-    const cJSON *body = cJSON_GetObjectItemCaseSensitive(lr->json, "body");
-    const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(lr->json, "isBase64Encoded");
     size_t n = 0;
+    int rc;
 
     if (!cJSON_IsNumber(status) || status->valuedouble != (double)(int)status->valuedouble ||
         status->valuedouble < 100 || status->valuedouble > 599)
@@ -612,25 +635,12 @@ static int read_full(struct pt_lambda_http_result *lr, bool v1, struct pt_result
         return PT_EPROTO;
     res->headers = lr->headers;
     res->nheaders = n;
-    if (body != NULL && !cJSON_IsNull(body)) {
-        if (!cJSON_IsString(body))
-            return PT_EPROTO;
-        if (cJSON_IsTrue(b64)) {
-            lr->decoded = pt_lambda_http_unbase64(body->valuestring, strlen(body->valuestring),
-                                                  &res->body_len);
-            if (lr->decoded == NULL)
-                return PT_EPROTO;
-            res->body = (const char *)lr->decoded;
-            res->body_binary = true;
-        } else {
-            res->body = body->valuestring;
-            res->body_len = strlen(body->valuestring);
-        }
-        /* HTTP APIs label an answer whose function named no type as text. */
-        if (!has_header(res, "Content-Type"))
-            lr->headers[res->nheaders++] =
-                (struct pt_kv){"content-type", "text/plain; charset=utf-8"};
-    }
+    rc = pt_lambda_result_body(lr->json, res, &lr->decoded);
+    if (rc < 0)
+        return PT_EPROTO;
+    /* HTTP APIs label an answer whose function named no type as text. */
+    if (rc > 0 && !has_header(res, "Content-Type"))
+        lr->headers[res->nheaders++] = (struct pt_kv){"content-type", "text/plain; charset=utf-8"};
     return 0;
 }
 

@@ -47,9 +47,11 @@ char *pt_lambda_http_base64(const void *p, size_t n);
  * strings, and "claims" for a JWT), as AWS shapes each. */
 void pt_lambda_add_authorizer(struct cJSON *ctx, const struct pt_request *r, bool flat);
 
-/* Decodes the standard base64 <s> (<n> chars, padded). Returns an owned buffer with its length in
- * <out_len>, or NULL when <s> is not base64. */
-unsigned char *pt_lambda_http_unbase64(const char *s, size_t n, size_t *out_len);
+/* Points <res>'s body at a Lambda result's "body" (a string; absent or null is no body), decoded
+ * into *<decoded> (the caller's to free) when "isBase64Encoded" is true. Returns 1 with a body, 0
+ * without, -1 when the body is not a string or not base64. */
+int pt_lambda_result_body(const struct cJSON *result, struct pt_result *res,
+                          unsigned char **decoded);
 
 /* Formats epoch <ms> as AWS's requestTime: "20/Jan/2024:11:55:08 +0000". */
 void pt_lambda_http_clf_time(char *out, size_t n, long long ms);
