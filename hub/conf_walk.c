@@ -65,6 +65,14 @@ void pt_conf_describe(const cJSON *v, char *out, size_t outlen)
         snprintf(out, outlen, "an invalid value");
 }
 
+void pt_conf_expected(const cJSON *v, const char *what, const char *path, struct pt_errors *errs)
+{
+    char got[DESCRIBE_LEN];
+
+    pt_conf_describe(v, got, sizeof(got));
+    pt_errors_add(errs, path, "expected %s, got %s", what, got);
+}
+
 /* ---- JSON paths ---- */
 
 static bool is_identifier(const char *key)
@@ -248,11 +256,12 @@ static void store_int(const struct pt_conf_field *f, const cJSON *v, const char 
             return;
         }
     }
-    pt_conf_describe(v, got, sizeof(got));
-    if (bounded)
+    if (bounded) {
+        pt_conf_describe(v, got, sizeof(got));
         pt_errors_add(errs, kpath, "expected an integer %lld..%lld, got %s", f->min, f->max, got);
-    else
-        pt_errors_add(errs, kpath, "expected an integer, got %s", got);
+    } else {
+        pt_conf_expected(v, "an integer", kpath, errs);
+    }
     store_default(f, target);
 }
 
@@ -283,8 +292,6 @@ static void store_enum(const struct pt_conf_field *f, const cJSON *v, const char
 static void store_value(const struct pt_conf_field *f, const cJSON *v, const char *kpath,
                         void *target, struct pt_errors *errs)
 {
-    char got[DESCRIBE_LEN];
-
     switch (f->type) {
     case PT_CONF_INT:
         store_int(f, v, kpath, target, errs);
@@ -297,16 +304,14 @@ static void store_value(const struct pt_conf_field *f, const cJSON *v, const cha
             *(bool *)slot(target, f) = cJSON_IsTrue(v);
             return;
         }
-        pt_conf_describe(v, got, sizeof(got));
-        pt_errors_add(errs, kpath, "expected true or false, got %s", got);
+        pt_conf_expected(v, "true or false", kpath, errs);
         break;
     case PT_CONF_STR:
         if (cJSON_IsString(v) && v->valuestring != NULL) {
             *(char **)slot(target, f) = pt_xstrdup(v->valuestring);
             return;
         }
-        pt_conf_describe(v, got, sizeof(got));
-        pt_errors_add(errs, kpath, "expected a string, got %s", got);
+        pt_conf_expected(v, "a string", kpath, errs);
         break;
     case PT_CONF_ANY:
     case PT_CONF_LATER:
@@ -359,7 +364,7 @@ static void check_keys(const cJSON *obj, const char *path, const struct pt_conf_
 int pt_conf_walk(const cJSON *obj, const char *path, const struct pt_conf_field *fields,
                  void *target, const char *const *ignore, struct pt_errors *errs)
 {
-    char kpath[PT_CONFIG_PATH_LEN], got[DESCRIBE_LEN];
+    char kpath[PT_CONFIG_PATH_LEN];
     size_t before = errs->count, nfields = 0, i;
     struct ignore_set ign;
     const cJSON *v;
@@ -368,8 +373,7 @@ int pt_conf_walk(const cJSON *obj, const char *path, const struct pt_conf_field 
     while (fields[nfields].key != NULL)
         nfields++;
     if (!cJSON_IsObject(obj)) {
-        pt_conf_describe(obj, got, sizeof(got));
-        pt_errors_add(errs, path, "expected an object, got %s", got);
+        pt_conf_expected(obj, "an object", path, errs);
         for (i = 0; i < nfields; i++)
             store_default(&fields[i], target);
         return (int)(errs->count - before);

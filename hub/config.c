@@ -105,12 +105,9 @@ static const cJSON *or_empty(const cJSON *obj)
 /* Reports <v> at <path> unless it is a JSON array. */
 static bool expect_array(const cJSON *v, const char *path, struct pt_errors *errs)
 {
-    char got[96];
-
     if (cJSON_IsArray(v))
         return true;
-    pt_conf_describe(v, got, sizeof(got));
-    pt_errors_add(errs, path, "expected an array, got %s", got);
+    pt_conf_expected(v, "an array", path, errs);
     return false;
 }
 

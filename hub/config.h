@@ -167,6 +167,10 @@ struct cJSON;
  * "an array". Defined in conf_walk.c. */
 void pt_conf_describe(const struct cJSON *v, char *out, size_t outlen);
 
+/* Reports at <path> that <v> is not <what>: "expected <what>, got <description of v>". */
+void pt_conf_expected(const struct cJSON *v, const char *what, const char *path,
+                      struct pt_errors *errs);
+
 /* Parses the "apis" array (borrowed; NULL when absent) into c->apis and c->napis, resolving
  * each route's integration. Needs c->dir filled first. Every problem goes to <errs>. */
 void pt_config_api_parse(struct pt_config *c, const struct cJSON *apis, struct pt_errors *errs);

@@ -95,12 +95,9 @@ static const struct pt_conf_field route_fields[] = {
 
 static bool expect_object(const cJSON *v, const char *path, struct pt_errors *errs)
 {
-    char got[96];
-
     if (cJSON_IsObject(v))
         return true;
-    pt_conf_describe(v, got, sizeof(got));
-    pt_errors_add(errs, path, "expected an object, got %s", got);
+    pt_conf_expected(v, "an object", path, errs);
     return false;
 }
 
@@ -207,7 +204,7 @@ static int cmp_var(const void *a, const void *b)
 static void parse_variables(struct pt_stage *st, const cJSON *obj, const char *spath,
                             struct pt_errors *errs)
 {
-    char vpath[PT_CONFIG_PATH_LEN], kpath[PT_CONFIG_PATH_LEN], got[96];
+    char vpath[PT_CONFIG_PATH_LEN], kpath[PT_CONFIG_PATH_LEN];
     const cJSON *v;
     size_t i;
 
@@ -221,8 +218,7 @@ static void parse_variables(struct pt_stage *st, const cJSON *obj, const char *s
         if (!is_word(key_of(v), false))
             pt_errors_add(errs, kpath, "variable names use letters, digits and '_'");
         if (!cJSON_IsString(v) || v->valuestring == NULL) {
-            pt_conf_describe(v, got, sizeof(got));
-            pt_errors_add(errs, kpath, "expected a string, got %s", got);
+            pt_conf_expected(v, "a string", kpath, errs);
             continue;
         }
         st->vars[st->nvars].name = pt_xstrdup(key_of(v));
@@ -563,14 +559,13 @@ static void parse_api(struct pt_config *c, struct pt_api *api, const cJSON *obj,
 
 void pt_config_api_parse(struct pt_config *c, const cJSON *apis, struct pt_errors *errs)
 {
-    char apath[PT_CONFIG_PATH_LEN], got[96];
+    char apath[PT_CONFIG_PATH_LEN];
     const cJSON *item;
 
     if (apis == NULL)
         return; /* the walker reported the missing key */
     if (!cJSON_IsArray(apis)) {
-        pt_conf_describe(apis, got, sizeof(got));
-        pt_errors_add(errs, "apis", "expected an array, got %s", got);
+        pt_conf_expected(apis, "an array", "apis", errs);
         return;
     }
     if (apis->child == NULL) {
