@@ -47,6 +47,7 @@ void pt_awserr_respond(struct pt_http *h, enum pt_awserr e, const char *message)
         pt_buf_json_escape(&body, msg, strlen(msg));
         pt_buf_puts(&body, "\"}");
     }
+    h->error = msg != NULL ? msg : errors[e].type;
     pt_http_respond(h, errors[e].status, hdrs, 2, msg != NULL ? "application/json" : NULL,
                     body.data, body.len);
     pt_buf_cleanup(&body);

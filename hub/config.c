@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "accesslog_format.h"
 #include "config_auth.h"
 #include "errors.h"
 #include "portico/buf.h"
@@ -36,7 +37,7 @@ static const struct pt_conf_field top_fields[] = {
     {"workers", PT_CONF_INT, offsetof(struct pt_config, workers), 1, 64, 1},
     {"cluster", PT_CONF_LATER},
     {"limits", PT_CONF_ANY},
-    {"accessLog", PT_CONF_LATER},
+    {"accessLog", PT_CONF_ANY},
     {"credentials", PT_CONF_ANY},
     {"throttle", PT_CONF_LATER},
     {"apiKeys", PT_CONF_ANY},
@@ -306,6 +307,52 @@ static void parse_admin(struct pt_config *c, const cJSON *obj, struct pt_errors 
     pt_conf_release(admin_fields, &raw);
 }
 
+/* ---- The access log ---- */
+
+/* SPEC section 7's example, plus the event type that tells WebSocket lines apart. */
+#define DEFAULT_ACCESS_LOG_FORMAT                                                              \
+    "$context.requestId $context.identity.sourceIp $context.eventType $context.routeKey "      \
+    "$context.status $context.responseLatency"
+
+struct access_log_raw {
+    char *path;
+    char *format;
+};
+
+static const struct pt_conf_field access_log_fields[] = {
+    {"path", PT_CONF_STR, offsetof(struct access_log_raw, path), .def_str = "-"},
+    {"format", PT_CONF_STR, offsetof(struct access_log_raw, format),
+     .def_str = DEFAULT_ACCESS_LOG_FORMAT},
+    {NULL},
+};
+
+static void parse_access_log(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
+{
+    struct access_log_raw raw = {0};
+    struct pt_alog_format *format = NULL;
+    char err[1400];
+
+    if (obj == NULL)
+        return;
+    if (pt_conf_walk(obj, "accessLog", access_log_fields, &raw, NULL, errs) > 0)
+        goto done;
+    if (raw.path[0] == '\0')
+        pt_errors_add(errs, "accessLog.path", "expected a file name, or \"-\" for standard output");
+    if (strlen(raw.format) > 4096)
+        pt_errors_add(errs, "accessLog.format", "longer than 4096 characters");
+    else if ((format = pt_alog_format_compile(raw.format, err, sizeof(err))) == NULL)
+        pt_errors_add(errs, "accessLog.format", "%s", err);
+    if (format == NULL || raw.path[0] == '\0') {
+        pt_alog_format_free(format);
+        goto done;
+    }
+    c->access_log = pt_xcalloc(1, sizeof(*c->access_log));
+    c->access_log->path = strcmp(raw.path, "-") == 0 ? pt_xstrdup("-") : resolve_path(c->dir, raw.path);
+    c->access_log->format = format;
+done:
+    pt_conf_release(access_log_fields, &raw);
+}
+
 /* ---- Limits, workers, credentials ---- */
 
 static void parse_limits(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
@@ -398,6 +445,7 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
     parse_credentials(c, cJSON_GetObjectItemCaseSensitive(root, "credentials"), errs);
     pt_config_auth_parse_apikeys(c, cJSON_GetObjectItemCaseSensitive(root, "apiKeys"), errs);
     parse_admin(c, cJSON_GetObjectItemCaseSensitive(root, "admin"), errs);
+    parse_access_log(c, cJSON_GetObjectItemCaseSensitive(root, "accessLog"), errs);
     pt_config_api_parse(c, cJSON_GetObjectItemCaseSensitive(root, "apis"), errs);
     pt_config_check_apis(c, errs);
 }
@@ -439,6 +487,11 @@ static void config_free(struct pt_config *c)
     free(c->credentials);
     free(c->admin.host);
     free(c->admin_token);
+    if (c->access_log != NULL) {
+        free(c->access_log->path);
+        pt_alog_format_free(c->access_log->format);
+        free(c->access_log);
+    }
     pt_config_auth_cleanup_apikeys(c);
     for (i = 0; i < c->napis; i++)
         pt_config_api_cleanup(&c->apis[i]);

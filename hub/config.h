@@ -25,6 +25,13 @@ struct pt_listen {
     bool http2;            /* TLS listeners: offer HTTP/2 by ALPN (tls.http2, default true) */
 };
 
+/* accessLog (SPEC section 7). */
+struct pt_alog_format;
+struct pt_access_log {
+    char *path;                    /* owned: absolute, or "-" for standard output */
+    struct pt_alog_format *format; /* owned */
+};
+
 struct pt_limits {
     long long max_connections;
     long long message_bytes;
@@ -137,6 +144,7 @@ struct pt_config {
     size_t napikeys;
     struct pt_api *apis; /* owned array */
     size_t napis;
+    struct pt_access_log *access_log; /* owned; NULL: no access log */
 };
 
 /* Loads and validates <path>. On success returns a snapshot with one reference; on failure

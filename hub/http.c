@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "accesslog.h"
 #include "admin.h"
 #include "awserr.h"
 #include "call.h"
@@ -169,6 +170,7 @@ void pt_http_respond(struct pt_http *h, int status, const struct pt_kv *headers,
     struct pt_conn *c = h->conn;
     bool keep = h->keep_alive && !h->in_body && !c->w->draining;
 
+    pt_accesslog_http(h, status, len);
     if (h->stream_id != 0) {
         pt_h2_respond(h, status, headers, nheaders, content_type, body, len);
         return;
@@ -226,6 +228,7 @@ static void respond_message(struct pt_http *h, int status, const char *message)
     struct pt_kv hdrs[2] = {{"x-amzn-RequestId", h->request_id},
                             {"apigw-requestid", h->request_id}};
 
+    h->error = message;
     pt_http_respond(h, status, hdrs, 2, "application/json", body, (size_t)n);
 }
 
@@ -303,6 +306,7 @@ struct pt_http *pt_http_begin(struct pt_conn *c, int32_t stream_id, const char *
     h->conn = c;
     h->cfg = pt_config_ref(c->w->cfg);
     h->started = ev_now(c->w->loop);
+    h->integration_s = -1;
     h->stream_id = stream_id;
     if (stream_id == 0)
         c->http = h; /* HTTP/1.1: the connection's current request */
@@ -352,6 +356,7 @@ static long start_request(struct pt_conn *c, const uint8_t *p, size_t n)
         struct pt_http *h = pt_xcalloc(1, sizeof(*h));
 
         h->conn = c;
+        h->integration_s = -1;
         c->http = h;
         pt_connid_request_id(h->request_id);
         pt_buf_init(&h->body);

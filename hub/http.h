@@ -44,6 +44,11 @@ struct pt_http {
     double started;            /* ev_now() when the head was read */
     struct pt_config *cfg;     /* a reference for the request's life: its api, stage, route */
     long long head_length;     /* HEAD answers: the Content-Length to announce, when known */
+    /* For the access log: */
+    const char *route_key;  /* the route that served it (in cfg), or NULL */
+    const char *error;      /* Portico's own error message, or NULL; valid until answered */
+    double integration_s;   /* how long its integration took, or -1 */
+    int integration_status; /* what the integration answered, or 0 */
 };
 
 /* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are

@@ -49,6 +49,7 @@ static void respond_json(struct pt_http *h, int status, const char *message,
     hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
     for (i = 0; i < nextra && n < sizeof(hdrs) / sizeof(hdrs[0]); i++)
         hdrs[n++] = extra[i];
+    h->error = message;
     pt_http_respond(h, status, hdrs, n, "application/json", body, (size_t)len);
 }
 
@@ -64,6 +65,9 @@ static void count(struct pt_http *h, const char *route, int status, double call_
     struct pt_route_match m;
     struct pt_metric *mt;
 
+    h->route_key = route;
+    if (call_started >= 0)
+        h->integration_s = now - call_started;
     if (pt_router_match(h->cfg, h->path, &m) != 0)
         return;
     mt = pt_metrics_get(w, m.api->name, m.stage->name, route);
@@ -88,6 +92,7 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
         return;
     h->call = NULL; /* it is completing: answering must not cancel it */
     x->http = NULL;
+    h->integration_status = res->err == 0 ? res->status : 0;
     count(h, x->route->key,
           res->err == PT_ETIMEDOUT   ? 504
           : res->err == PT_EUPSTREAM ? 502

@@ -12,6 +12,7 @@
 
 #include <ev.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "conn.h"
 #include "errors.h"
@@ -40,6 +41,7 @@ struct server {
     unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
+    struct pt_alog *alog; /* the access log's writer thread */
     pthread_mutex_t lock; /* guards reloading and reloader */
     bool reloading;       /* a reload thread is running */
     bool joinable;        /* reloader has not been joined yet */
@@ -105,6 +107,18 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *sig, int revents)
 
 /* ---- Reload ---- */
 
+/* Points the access log at <cfg>'s file (or nowhere). Opening the same file again is what lets
+ * a rotated log go (SIGHUP after logrotate moved it). */
+static bool open_access_log(struct pt_alog *a, const struct pt_config *cfg)
+{
+    const char *path = cfg->access_log != NULL ? cfg->access_log->path : NULL;
+    int rc = pt_alog_open(a, path);
+
+    if (rc != 0)
+        pt_log(PT_LOG_ERR, "accesslog", "accessLog.path: cannot open %s: %s", path, strerror(-rc));
+    return rc == 0;
+}
+
 static void take_config(struct pt_worker *w, void *arg)
 {
     struct pt_config *cfg = arg;
@@ -123,6 +137,10 @@ static void *reload_thread(void *arg)
 
     pt_errors_init(&errs, s->path);
     cfg = pt_config_load(s->path, &errs);
+    if (cfg != NULL && !open_access_log(s->alog, cfg)) {
+        pt_config_unref(cfg);
+        cfg = NULL;
+    }
     if (cfg == NULL) {
         pt_log(PT_LOG_ERR, "reload", "new config rejected; keeping the old one");
         for (k = 0; k < errs.count; k++)
@@ -214,6 +232,7 @@ static bool start_slots(struct server *s, struct pt_config *cfg)
             return false;
         }
         pt_worker_init(&sl->worker, loop, cfg);
+        sl->worker.alog = s->alog;
         sl->worker.id = i;
         sl->worker.peers = s->workers;
         sl->worker.npeers = s->n;
@@ -238,7 +257,8 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     s->path = pt_xstrdup(path);
     pthread_mutex_init(&s->lock, NULL);
     pt_tls_client_init(); /* reads the trust store: before the loops */
-    if (!start_slots(s, cfg)) {
+    s->alog = pt_alog_new();
+    if (!open_access_log(s->alog, cfg) || !start_slots(s, cfg)) {
         rc = 1;
         goto done;
     }
@@ -290,6 +310,7 @@ done:
             stop_worker(&s->slots[i]);
     if (s->n > 0 && s->workers[0] != NULL)
         ev_loop_destroy(ev_default_loop(0));
+    pt_alog_free(s->alog); /* after the workers handed over their last lines */
     pthread_mutex_destroy(&s->lock);
     pt_tls_client_cleanup();
     pt_offload_shutdown();

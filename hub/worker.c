@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "call.h"
 #include "channel.h"
 #include "config.h"
@@ -27,6 +28,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
     struct pt_conn *c;
 
     pt_callx_run_deferred(w);
+    pt_accesslog_flush(w);
     while ((c = w->flush_head) != NULL) {
         w->flush_head = c->flush_next;
         if (w->flush_head != NULL)
@@ -40,6 +42,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *p, int revents)
 void pt_worker_init(struct pt_worker *w, struct ev_loop *loop, struct pt_config *cfg)
 {
     memset(w, 0, sizeof(*w));
+    pt_buf_init(&w->alog_buf);
     w->loop = loop;
     w->cfg = pt_config_ref(cfg);
     w->rbuf_len = READ_BUFFER_BYTES;
@@ -63,6 +66,8 @@ void pt_worker_cleanup(struct pt_worker *w)
     pt_policy_cache_cleanup(w);
     pt_metrics_cleanup(w);
     pt_mailbox_cleanup(&w->mailbox, w->loop, w);
+    pt_accesslog_flush(w); /* the last lines, disconnects of the drain included */
+    pt_buf_cleanup(&w->alog_buf);
     pt_offload_queue_free(w->offload);
     pt_resolver_free(w->resolver);
     pt_config_unref(w->cfg);

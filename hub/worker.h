@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "mailbox.h"
+#include "portico/buf.h"
 
 struct pt_config;
 struct pt_conn;
@@ -21,6 +22,7 @@ struct pt_chanmap;
 struct pt_jwks_cache;
 struct pt_authz_cache;
 struct pt_metrics;
+struct pt_alog;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -57,6 +59,8 @@ struct pt_worker {
     struct pt_jwks_cache *jwks;       /* JWKS fetched from URLs (jwks_cache.c) */
     struct pt_authz_cache *authz;     /* REQUEST authorizer results (policy.c) */
     struct pt_metrics *metrics;       /* this worker's counters (metrics.c) */
+    struct pt_alog *alog;             /* the access log's writer (borrowed), or NULL */
+    struct pt_buf alog_buf;           /* access-log lines rendered this loop turn */
 
     struct pt_mailbox mailbox; /* how other workers reach this one */
     struct pt_worker **peers;  /* every worker, this one included, indexed by id (borrowed) */

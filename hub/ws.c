@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "accesslog.h"
 #include "call.h"
 #include "config.h"
 #include "conn.h"
@@ -130,6 +131,14 @@ static void on_message_done(struct pt_callx *x, const struct pt_result *res)
         m->integration_errors++;
     if (res->err != 0 || (x->route->route_response && res->body != NULL))
         m->messages++; /* the answer or the error frame going out */
+    pt_accesslog_message(c, x, x->request_id,
+                         res->err == PT_ETIMEDOUT ? 504
+                         : res->err != 0          ? 500
+                                                  : res->status,
+                         res->err == 0 ? res->status : 0,
+                         res->err == PT_ETIMEDOUT ? "Endpoint request timed out"
+                         : res->err != 0          ? "Internal server error"
+                                                  : NULL);
     if (res->err == PT_ETIMEDOUT)
         send_error_frame(c, "Endpoint request timed out", x->request_id);
     else if (res->err != 0)
@@ -183,6 +192,7 @@ static void dispatch_message(struct pt_conn *c, uint8_t *data, size_t len, bool 
 
         pt_connid_request_id(rid);
         send_error_frame(c, "Forbidden", rid);
+        pt_accesslog_message(c, NULL, rid, 403, 0, "Forbidden");
         cJSON_Delete(json);
         return;
     }

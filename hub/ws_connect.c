@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "accesslog.h"
 #include "call.h"
 #include "config.h"
 #include "conn.h"
@@ -98,6 +99,7 @@ static void send_101(struct pt_conn *c, const char *protocol)
     pt_buf_cleanup(&b);
     pt_conn_send(c, m);
     pt_msg_unref(m);
+    pt_accesslog_http(c->http, 200, 0); /* AWS logs an accepted $connect as 200 */
     pt_http_cleanup(c);
     c->ws->established = true;
     c->ws->last_active_ms = c->ws->connected_at_ms;
@@ -111,6 +113,7 @@ static void refuse(struct pt_conn *c, int status)
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", pt_http_status_text(status));
 
     c->http->keep_alive = false;
+    c->http->error = pt_http_status_text(status);
     pt_http_respond(c->http, status, NULL, 0, "application/json", body, (size_t)n);
 }
 
@@ -123,6 +126,8 @@ static void on_connect_done(struct pt_callx *x, const struct pt_result *res)
 
     if (c == NULL)
         return;
+    c->http->integration_s = ev_now(c->w->loop) - x->started;
+    c->http->integration_status = res->err == 0 ? res->status : 0;
     m = pt_metrics_get(c->w, x->req.api_name, x->req.stage, "$connect");
     m->connects++;
     pt_metrics_request(m, res->err != 0 ? 502 : res->status, ev_now(c->w->loop) - c->http->started,
@@ -160,6 +165,7 @@ static bool supported_version(struct pt_conn *c)
     if (ver != NULL && ver->len == 2 && memcmp(ver->p, "13", 2) == 0)
         return true;
     c->http->keep_alive = false;
+    c->http->error = "Upgrade Required";
     pt_http_respond(c->http, 426, &hdr, 1, "application/json", body, sizeof(body) - 1);
     return false;
 }
@@ -293,16 +299,19 @@ static void start_disconnect(struct pt_conn *c)
     const struct pt_route *route;
     struct pt_callx *x;
 
-    if (!ws->established || !pt_ws_resolve(c))
+    if (!ws->established)
         return;
-    route = ws->api->route_disconnect;
-    if (route == NULL || route->integration == NULL)
+    route = pt_ws_resolve(c) ? ws->api->route_disconnect : NULL;
+    if (route == NULL || route->integration == NULL) {
+        pt_accesslog_disconnect(c, NULL);
         return;
+    }
     x = pt_callx_new(w, w->cfg, route, PT_EVENT_DISCONNECT);
     pt_ws_fill_call(c, x);
     x->req.disconnect_status = ws->close_code ? ws->close_code : 1006;
     x->disconnect_reason = pt_xstrdup(ws->close_reason ? ws->close_reason : "");
     x->req.disconnect_reason = x->disconnect_reason;
+    pt_accesslog_disconnect(c, x->request_id);
     /* Not linked to the connection: it outlives it. */
     pt_callx_invoke(x, on_disconnect_done);
 }
