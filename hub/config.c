@@ -334,7 +334,8 @@ static void parse_access_log(struct pt_config *c, const cJSON *obj, struct pt_er
 
     if (obj == NULL)
         return;
-    if (pt_conf_walk(obj, "accessLog", access_log_fields, &raw, NULL, errs) > 0)
+    pt_conf_walk(obj, "accessLog", access_log_fields, &raw, NULL, errs);
+    if (raw.path == NULL || raw.format == NULL) /* not an object, or a wrong type: reported */
         goto done;
     if (raw.path[0] == '\0')
         pt_errors_add(errs, "accessLog.path", "expected a file name, or \"-\" for standard output");

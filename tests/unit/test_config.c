@@ -410,12 +410,46 @@ static void test_missing_required(void)
                   E("credentials[1]: missing required key \"accessKeyId\""));
 }
 
+static void test_access_log(void)
+{
+    struct pt_config *c = parse_ok("{" ONE_API "}");
+
+    CHECK(c != NULL && c->access_log == NULL); /* off unless given */
+    pt_config_unref(c);
+    c = parse_ok("{'accessLog':{}," ONE_API "}");
+    CHECK(c != NULL && c->access_log != NULL);
+    if (c != NULL && c->access_log != NULL)
+        CHECK_EQ_STR(c->access_log->path, "-");
+    pt_config_unref(c);
+    c = parse_ok("{'accessLog':{'path':'logs/a.log','format':'s=$context.status'}," ONE_API "}");
+    CHECK(c != NULL && c->access_log != NULL);
+    if (c != NULL && c->access_log != NULL) {
+        size_t n = strlen(c->access_log->path);
+
+        CHECK(n > 11 && strcmp(c->access_log->path + n - 11, "/logs/a.log") == 0);
+    }
+    pt_config_unref(c);
+    EXPECT_ERRORS("{'accessLog':{'path':'','mode':1}," ONE_API "}", E("accessLog.mode: unknown key"),
+                  E("accessLog.path: expected a file name, or \"-\" for standard output"));
+    EXPECT_ERRORS("{'accessLog':'-'," ONE_API "}", E("accessLog: expected an object, got \"-\""));
+    {
+        struct pt_errors errs;
+        static const char want[] = E("accessLog.format: unknown variable $context.statuss (known: ");
+
+        c = parse("{'accessLog':{'format':'$context.statuss'}," ONE_API "}", &errs);
+        CHECK(c == NULL);
+        CHECK_EQ_INT(errs.count, 1);
+        CHECK(errs.count == 1 && strncmp(errs.lines[0], want, sizeof(want) - 1) == 0);
+        pt_errors_cleanup(&errs);
+    }
+}
+
 static void test_not_supported_yet(void)
 {
-    EXPECT_ERRORS("{'cluster':{},'accessLog':{},'throttle':{},"
+    EXPECT_ERRORS("{'cluster':{},'throttle':{},"
                   "'usagePlans':[],'workers':2," ONE_API "}",
-                  E("cluster: not supported yet"), E("accessLog: not supported yet"),
-                  E("throttle: not supported yet"), E("usagePlans: not supported yet"));
+                  E("cluster: not supported yet"), E("throttle: not supported yet"),
+                  E("usagePlans: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
                   E("listen[0].tls: missing required key \"certificate\""),
                   E("listen[0].tls: missing required key \"privateKey\""));
@@ -727,6 +761,7 @@ int main(void)
     RUN(test_wrong_types);
     RUN(test_out_of_range);
     RUN(test_missing_required);
+    RUN(test_access_log);
     RUN(test_not_supported_yet);
     RUN(test_upstream_urls);
     RUN(test_integration_refs);
