@@ -1,5 +1,5 @@
-/* The admin listener's requests (see admin.h). The dashboard, usage reports and the cache are
- * not built yet: those paths answer 404 like any unknown one. */
+/* The admin listener's requests (see admin.h). The dashboard and the cache are not built yet:
+ * those paths answer 404 like any unknown one. */
 #include "admin.h"
 
 #include <signal.h>
@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "http.h"
 #include "metrics.h"
+#include "usage_report.h"
 #include "worker.h"
 
 static bool is(const struct pt_http *h, const char *method, const char *path)
@@ -52,6 +53,8 @@ void pt_admin_handle(struct pt_http *h)
             json(h, 200, "{\"status\":\"serving\"}");
     } else if (is(h, "GET", "/metrics")) {
         pt_metrics_scrape(h);
+    } else if (is(h, "GET", "/admin/usage")) {
+        pt_usage_report(h);
     } else if (is(h, "POST", "/admin/reload")) {
         /* The same path as SIGHUP: read and checked off the loop, errors in the log. */
         kill(getpid(), SIGHUP);

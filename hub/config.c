@@ -39,9 +39,9 @@ static const struct pt_conf_field top_fields[] = {
     {"limits", PT_CONF_ANY},
     {"accessLog", PT_CONF_ANY},
     {"credentials", PT_CONF_ANY},
-    {"throttle", PT_CONF_LATER},
+    {"throttle", PT_CONF_ANY},
     {"apiKeys", PT_CONF_ANY},
-    {"usagePlans", PT_CONF_LATER},
+    {"usagePlans", PT_CONF_ANY},
     {"apis", PT_CONF_ANY, .required = true},
     {NULL},
 };
@@ -449,6 +449,10 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
     parse_access_log(c, cJSON_GetObjectItemCaseSensitive(root, "accessLog"), errs);
     pt_config_api_parse(c, cJSON_GetObjectItemCaseSensitive(root, "apis"), errs);
     pt_config_check_apis(c, errs);
+    if (cJSON_GetObjectItemCaseSensitive(root, "throttle") != NULL)
+        pt_config_parse_throttle(cJSON_GetObjectItemCaseSensitive(root, "throttle"), "throttle",
+                                 &c->throttle, errs);
+    pt_config_plans_parse(c, cJSON_GetObjectItemCaseSensitive(root, "usagePlans"), errs);
 }
 
 /* ---- Loading ---- */
@@ -493,6 +497,7 @@ static void config_free(struct pt_config *c)
         pt_alog_format_free(c->access_log->format);
         free(c->access_log);
     }
+    pt_config_plans_cleanup(c);
     pt_config_auth_cleanup_apikeys(c);
     for (i = 0; i < c->napis; i++)
         pt_config_api_cleanup(&c->apis[i]);

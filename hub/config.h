@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bucket.h"
 #include "portico/backend.h"
 #include "portico/kv.h"
 #include "portico/tmpl.h"
@@ -32,6 +33,8 @@ struct pt_access_log {
     struct pt_alog_format *format; /* owned */
 };
 
+struct pt_key_usage;
+
 struct pt_limits {
     long long max_connections;
     long long message_bytes;
@@ -49,10 +52,20 @@ struct pt_credential {
     char *secret_access_key; /* owned; never logged */
 };
 
+/* A throttle (SPEC section 6): a token bucket's rate and size, and the bucket itself, which
+ * lives in the usage store so that it outlives reloads (bound when served; NULL in --check). */
+struct pt_throttle {
+    bool on;
+    struct pt_rate rate;
+    struct pt_bucket *bucket;
+};
+
 struct pt_stage {
     char *name;         /* owned; "$default" has no URL segment */
     struct pt_kv *vars; /* owned array; the strings are owned too */
     size_t nvars;
+    struct pt_throttle throttle; /* stages.NAME.throttle */
+    bool planned;                /* a usage plan lists this stage: keys must belong to one */
 };
 
 enum pt_protocol { PT_PROTO_WEBSOCKET, PT_PROTO_HTTP };
@@ -95,6 +108,7 @@ struct pt_route {
     char **scopes;                          /* authorizationScopes, owned */
     size_t nscopes;
     bool api_key_required;
+    bool reads_api_key; /* $connect, when a message route needs a key: one sent is checked */
 };
 
 struct pt_apikey {
@@ -102,6 +116,42 @@ struct pt_apikey {
     char *name;  /* owned */
     char *value; /* owned; compared in constant time, never logged */
     bool enabled;
+};
+
+/* usagePlans (SPEC section 6). Throttles and quotas count per API key of the plan. */
+enum pt_quota_period { PT_QUOTA_DAY, PT_QUOTA_WEEK, PT_QUOTA_MONTH };
+
+struct pt_plan_stage {
+    const struct pt_api *api; /* borrowed from the config */
+    const struct pt_stage *stage;
+};
+
+struct pt_plan_route { /* apiStages[].throttle.ROUTE, flattened */
+    const struct pt_api *api;
+    const struct pt_stage *stage;
+    char *route_key; /* owned */
+    struct pt_rate rate;
+};
+
+struct pt_plan_key {
+    const struct pt_apikey *key;     /* borrowed from the config */
+    struct pt_key_usage *usage;      /* in the usage store: bucket and daily counts; bound */
+    struct pt_bucket **route_limits; /* owned array of nroutes, into the usage store; bound */
+};
+
+struct pt_plan {
+    char *name; /* owned */
+    struct pt_plan_key *keys;
+    size_t nkeys;
+    bool throttled;
+    struct pt_rate rate;
+    bool quota;
+    long long quota_limit;
+    enum pt_quota_period quota_period;
+    struct pt_plan_stage *stages;
+    size_t nstages;
+    struct pt_plan_route *routes;
+    size_t nroutes;
 };
 
 struct pt_api {
@@ -145,6 +195,9 @@ struct pt_config {
     struct pt_api *apis; /* owned array */
     size_t napis;
     struct pt_access_log *access_log; /* owned; NULL: no access log */
+    struct pt_throttle throttle;      /* the whole server's (top-level throttle) */
+    struct pt_plan *plans;            /* owned array */
+    size_t nplans;
 };
 
 /* Loads and validates <path>. On success returns a snapshot with one reference; on failure
@@ -162,6 +215,12 @@ void pt_config_unref(struct pt_config *c);
 const struct pt_route *pt_api_route(const struct pt_api *api, const char *key);
 const struct pt_stage *pt_api_stage(const struct pt_api *api, const char *name);
 const char *pt_config_secret(const struct pt_config *c, const char *access_key_id);
+/* The plan that lists <api> and <stage> and holds the key <key_id>, with the key's entry in
+ * <*pk>; NULL when none does. */
+const struct pt_plan *pt_config_plan_for(const struct pt_config *c, const struct pt_api *api,
+                                         const struct pt_stage *stage, const char *key_id,
+                                         const struct pt_plan_key **pk);
+const struct pt_plan *pt_config_plan(const struct pt_config *c, const char *name);
 
 /* ---- Internal to hub/config*.c and hub/conf_walk.c ---- */
 
@@ -185,6 +244,13 @@ void pt_config_api_parse(struct pt_config *c, const struct cJSON *apis, struct p
 /* The checks across APIs and listeners, once all is parsed (config_check.c): unique API names,
  * no two APIs on the same basePath and stage, managementAuth NONE only on loopback listeners. */
 void pt_config_check_apis(const struct pt_config *c, struct pt_errors *errs);
+/* A throttle object ({"rateLimit": N, "burstLimit": N}) at <path> into <t> (config_plans.c). */
+void pt_config_parse_throttle(const struct cJSON *obj, const char *path, struct pt_throttle *t,
+                              struct pt_errors *errs);
+/* usagePlans, once APIs and keys are parsed (config_plans.c); and their cleanup. */
+void pt_config_plans_parse(struct pt_config *c, const struct cJSON *arr, struct pt_errors *errs);
+void pt_config_plans_cleanup(struct pt_config *c);
+
 /* Frees what <api> owns (not <api> itself), releasing each integration through its backend. */
 void pt_config_api_cleanup(struct pt_api *api);
 

@@ -58,7 +58,7 @@ static const struct pt_conf_field api_fields[] = {
 
 static const struct pt_conf_field stage_fields[] = {
     {"variables", PT_CONF_ANY},
-    {"throttle", PT_CONF_LATER},
+    {"throttle", PT_CONF_ANY},
     {"cache", PT_CONF_LATER},
     {NULL},
 };
@@ -269,6 +269,13 @@ static void parse_stages(struct pt_api *api, const cJSON *obj, const char *apath
         pt_conf_walk(item, spath, stage_fields, &dummy, NULL, errs);
         if (cJSON_IsObject(item) && cJSON_GetObjectItemCaseSensitive(item, "variables") != NULL)
             parse_variables(st, cJSON_GetObjectItemCaseSensitive(item, "variables"), spath, errs);
+        if (cJSON_IsObject(item) && cJSON_GetObjectItemCaseSensitive(item, "throttle") != NULL) {
+            char tpath[PT_CONFIG_PATH_LEN];
+
+            pt_conf_path_key(tpath, sizeof(tpath), spath, "throttle");
+            pt_config_parse_throttle(cJSON_GetObjectItemCaseSensitive(item, "throttle"), tpath,
+                                     &st->throttle, errs);
+        }
     }
     /* Sorted for pt_api_stage(); equal neighbours are keys given twice. */
     qsort(api->stages, api->nstages, sizeof(*api->stages), cmp_stage);
@@ -409,6 +416,29 @@ static void check_route_key(const struct pt_api *api, const char *key, const cha
 }
 
 /* HTTP APIs match routes with a compiled structure (http_routes.c), built once here. */
+/* A WebSocket message carries no headers: a route that needs an API key checks the one the
+ * connection presented at the handshake, so $connect reads a key whenever a route needs one. */
+static void link_message_keys(struct pt_api *api, const char *path, struct pt_errors *errs)
+{
+    char rpath[PT_CONFIG_PATH_LEN];
+    size_t i;
+
+    for (i = 0; i < api->nroutes; i++) {
+        const struct pt_route *r = &api->routes[i];
+
+        if (!r->api_key_required || r == api->route_connect)
+            continue;
+        if (api->route_connect == NULL) {
+            pt_conf_path_key(rpath, sizeof(rpath), path, r->key);
+            pt_errors_add(errs, rpath,
+                          "apiKeyRequired on a message route needs a $connect route, where the "
+                          "key is read from the handshake");
+            return;
+        }
+        api->route_connect->reads_api_key = true;
+    }
+}
+
 static void compile_http_routes(struct pt_api *api, const char *path, struct pt_errors *errs)
 {
     char rpath[PT_CONFIG_PATH_LEN], err[256];
@@ -495,6 +525,8 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
     api->route_connect = (struct pt_route *)pt_api_route(api, "$connect");
     api->route_disconnect = (struct pt_route *)pt_api_route(api, "$disconnect");
     api->route_default = (struct pt_route *)pt_api_route(api, "$default");
+    if (api->protocol == PT_PROTO_WEBSOCKET)
+        link_message_keys(api, path, errs);
 }
 
 /* ---- Keys that belong to one protocol ---- */

@@ -315,11 +315,6 @@ void pt_config_auth_parse_route(struct pt_api *api, struct pt_route *r, const cJ
         pt_conf_path_key(kpath, sizeof(kpath), rpath, "apiKeyRequired");
         if (!cJSON_IsBool(key))
             pt_errors_add(errs, kpath, "expected true or false");
-        else if (cJSON_IsTrue(key) && api->protocol == PT_PROTO_WEBSOCKET &&
-                 strcmp(r->key, "$connect") != 0)
-            pt_errors_add(errs, kpath,
-                          "on WebSocket APIs only $connect checks an API key (it "
-                          "holds for the whole connection)");
         r->api_key_required = cJSON_IsTrue(key);
     }
     pt_conf_path_key(kpath, sizeof(kpath), rpath, "authorizationScopes");

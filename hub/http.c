@@ -27,6 +27,7 @@
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "router.h"
+#include "throttle.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -278,7 +279,12 @@ void pt_http_dispatch(struct pt_http *h)
     }
     if (m.api->protocol == PT_PROTO_WEBSOCKET) {
         if (is_mgmt_path(m.rest)) {
-            pt_mgmt_handle(h, &m);
+            /* The server's throttle covers backends' calls too; SPEC section 3 names the
+             * management API's 429 LimitExceededException. */
+            if (pt_throttle_enter(h->cfg, NULL) != PT_THROTTLE_PASS)
+                pt_awserr_respond(h, PT_AWSERR_LIMIT_EXCEEDED, NULL);
+            else
+                pt_mgmt_handle(h, &m);
             return;
         }
         if (m.rest[0] == '\0' || strcmp(m.rest, "/") == 0) {

@@ -21,6 +21,7 @@
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "router.h"
+#include "throttle.h"
 #include "worker.h"
 
 /* Hop-by-hop headers (RFC 9110 7.6.1) and framing that we set ourselves. */
@@ -194,10 +195,37 @@ struct pending {
     const struct pt_route *route;
 };
 
+/* 429 for a throttle or a spent quota (SPEC section 6). */
+static void refuse_throttled(struct pt_http *h, const struct pt_route *route,
+                             enum pt_throttle_verdict v)
+{
+    struct pt_kv type = {"x-amzn-ErrorType", pt_throttle_error_type(v)};
+
+    count(h, route->key, 429, -1, false);
+    respond_json(h, 429, pt_throttle_message(v), &type, 1);
+}
+
+/* The API key the policy chain accepted, if any. */
+static const char *api_key_id(const struct cJSON *authorizer)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(authorizer, "apiKeyId");
+
+    return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
 static void start_call(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
 {
-    struct pt_callx *x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);
+    struct pt_callx *x;
+    enum pt_throttle_verdict v = pt_throttle_plan(h->cfg, k->m.api, k->m.stage, k->route->key,
+                                                  api_key_id(authorizer),
+                                                  ev_now(h->conn->w->loop));
 
+    if (v != PT_THROTTLE_PASS) {
+        cJSON_Delete(authorizer);
+        refuse_throttled(h, k->route, v);
+        return;
+    }
+    x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);
     fill_request(x, h, &k->m, &k->rm);
     x->authorizer = authorizer; /* the call owns it now */
     x->req.authorizer = authorizer;
@@ -227,6 +255,7 @@ void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
 {
     const struct pt_api *api = m->api;
     struct pending k;
+    enum pt_throttle_verdict v;
     char method[16], *origin, *acrm;
     const char *path = m->rest[0] != '\0' ? m->rest : "/";
 
@@ -256,6 +285,10 @@ void pt_http_api_handle(struct pt_http *h, const struct pt_route_match *m)
     k.route = pt_http_routes_match(api->http_routes, method, path, strlen(path), &k.rm);
     if (k.route == NULL || k.route->integration == NULL) {
         respond_json(h, 404, "Not Found", NULL, 0);
+        return;
+    }
+    if ((v = pt_throttle_enter(h->cfg, m->stage)) != PT_THROTTLE_PASS) {
+        refuse_throttled(h, k.route, v);
         return;
     }
     if (pt_policy_needed(k.route))

@@ -207,10 +207,11 @@ static void step_api_key(struct pt_policy *p)
     const struct pt_identity_source *src = &p->api->api_key_source;
     const struct pt_config *cfg = p->cfg;
     const struct pt_apikey *found = NULL;
+    const struct pt_plan_key *pk;
     char *value = NULL;
     size_t i, len;
 
-    if (!p->route->api_key_required) {
+    if (!p->route->api_key_required && !p->route->reads_api_key) {
         finish(p, 0, NULL, NULL, NULL);
         return;
     }
@@ -222,7 +223,11 @@ static void step_api_key(struct pt_policy *p)
         value = identity_value(p, src);
     }
     if (value == NULL) {
-        forbidden(p);
+        /* A $connect that reads a key for later routes lets a connection without one in. */
+        if (p->route->api_key_required)
+            forbidden(p);
+        else
+            finish(p, 0, NULL, NULL, NULL);
         return;
     }
     /* Every key is compared, in constant time, so timing says nothing about which is close. */
@@ -235,7 +240,9 @@ static void step_api_key(struct pt_policy *p)
     }
     OPENSSL_cleanse(value, len);
     free(value);
-    if (found == NULL || !found->enabled) {
+    /* Once a usage plan lists the stage, only the keys of its plans pass there (SPEC 6). */
+    if (found == NULL || !found->enabled ||
+        (p->stage->planned && pt_config_plan_for(cfg, p->api, p->stage, found->id, &pk) == NULL)) {
         forbidden(p);
         return;
     }
@@ -244,6 +251,21 @@ static void step_api_key(struct pt_policy *p)
     cJSON_DeleteItemFromObjectCaseSensitive(p->ctx, "apiKeyId");
     cJSON_AddStringToObject(p->ctx, "apiKeyId", found->id);
     finish(p, 0, NULL, NULL, NULL);
+}
+
+bool pt_policy_key_valid(const struct pt_config *cfg, const struct pt_api *api,
+                         const struct pt_stage *stage, const char *key_id)
+{
+    const struct pt_plan_key *pk;
+    size_t i;
+
+    if (key_id == NULL)
+        return false;
+    for (i = 0; i < cfg->napikeys; i++)
+        if (strcmp(cfg->apikeys[i].id, key_id) == 0)
+            return cfg->apikeys[i].enabled &&
+                   (!stage->planned || pt_config_plan_for(cfg, api, stage, key_id, &pk) != NULL);
+    return false;
 }
 
 /* ---- AWS_IAM ---- */
@@ -594,7 +616,8 @@ static void step_request(struct pt_policy *p)
 
 bool pt_policy_needed(const struct pt_route *route)
 {
-    return route->iam || route->authorizer != NULL || route->api_key_required;
+    return route->iam || route->authorizer != NULL || route->api_key_required ||
+           route->reads_api_key;
 }
 
 void pt_policy_start(struct pt_http *h, const struct pt_api *api, const struct pt_stage *stage,

@@ -36,6 +36,13 @@ void pt_policy_start(struct pt_http *h, const struct pt_api *api, const struct p
                      const struct pt_route *route, pt_policy_done_fn *done, const void *data,
                      size_t len);
 
+/* True when the API key <key_id> (NULL: none) still passes on <api>/<stage>: it exists, is
+ * enabled, and belongs to a plan of the stage when plans list it. For WebSocket messages, which
+ * carry the key their connection showed at the handshake, under the config of now. */
+struct pt_config;
+bool pt_policy_key_valid(const struct pt_config *cfg, const struct pt_api *api,
+                         const struct pt_stage *stage, const char *key_id);
+
 /* The request went away: <done> will not run. */
 void pt_policy_cancel(struct pt_policy *p);
 

@@ -23,6 +23,7 @@
 #include "portico/log.h"
 #include "portico/xalloc.h"
 #include "tls.h"
+#include "usage.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -41,7 +42,8 @@ struct server {
     unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
-    struct pt_alog *alog; /* the access log's writer thread */
+    struct pt_alog *alog;          /* the access log's writer thread */
+    struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
     pthread_mutex_t lock; /* guards reloading and reloader */
     bool reloading;       /* a reload thread is running */
     bool joinable;        /* reloader has not been joined yet */
@@ -141,6 +143,8 @@ static void *reload_thread(void *arg)
         pt_config_unref(cfg);
         cfg = NULL;
     }
+    if (cfg != NULL)
+        pt_usage_bind(s->usage, cfg);
     if (cfg == NULL) {
         pt_log(PT_LOG_ERR, "reload", "new config rejected; keeping the old one");
         for (k = 0; k < errs.count; k++)
@@ -258,6 +262,8 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     pthread_mutex_init(&s->lock, NULL);
     pt_tls_client_init(); /* reads the trust store: before the loops */
     s->alog = pt_alog_new();
+    s->usage = pt_usage_store_new();
+    pt_usage_bind(s->usage, cfg);
     if (!open_access_log(s->alog, cfg) || !start_slots(s, cfg)) {
         rc = 1;
         goto done;
@@ -311,6 +317,7 @@ done:
     if (s->n > 0 && s->workers[0] != NULL)
         ev_loop_destroy(ev_default_loop(0));
     pt_alog_free(s->alog); /* after the workers handed over their last lines */
+    pt_usage_store_free(s->usage);
     pthread_mutex_destroy(&s->lock);
     pt_tls_client_cleanup();
     pt_offload_shutdown();

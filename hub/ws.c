@@ -13,6 +13,8 @@
 #include "config.h"
 #include "conn.h"
 #include "metrics.h"
+#include "policy.h"
+#include "throttle.h"
 #include "msg.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
@@ -158,6 +160,37 @@ static void select_route_key(const struct pt_api *api, struct pt_request *req, s
     pt_tmpl_render(api->route_selection, pt_callx_resolve, req, key);
 }
 
+/* The API key a route needs (the one the connection showed at its handshake), then the
+ * throttles and the quota (SPEC section 6). A refused message gets the error frame; the
+ * connection stays. */
+static bool admit(struct pt_conn *c, const struct pt_route *route)
+{
+    struct pt_ws *ws = c->ws;
+    struct pt_worker *w = c->w;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(ws->authorizer, "apiKeyId");
+    const char *key_id = cJSON_IsString(key) ? key->valuestring : NULL;
+    enum pt_throttle_verdict v;
+    const char *message = "Forbidden";
+    char rid[17];
+    int status = 403;
+
+    if (route->api_key_required && !pt_policy_key_valid(w->cfg, ws->api, ws->stage, key_id))
+        goto refuse;
+    v = pt_throttle_enter(w->cfg, ws->stage);
+    if (v == PT_THROTTLE_PASS)
+        v = pt_throttle_plan(w->cfg, ws->api, ws->stage, route->key,
+                             route->api_key_required ? key_id : NULL, ev_now(w->loop));
+    if (v == PT_THROTTLE_PASS)
+        return true;
+    message = pt_throttle_message(v);
+    status = 429;
+refuse:
+    pt_connid_request_id(rid);
+    send_error_frame(c, message, rid);
+    pt_accesslog_message(c, NULL, rid, status, 0, message);
+    return false;
+}
+
 static void dispatch_message(struct pt_conn *c, uint8_t *data, size_t len, bool binary)
 {
     struct pt_ws *ws = c->ws;
@@ -193,6 +226,10 @@ static void dispatch_message(struct pt_conn *c, uint8_t *data, size_t len, bool 
         pt_connid_request_id(rid);
         send_error_frame(c, "Forbidden", rid);
         pt_accesslog_message(c, NULL, rid, 403, 0, "Forbidden");
+        cJSON_Delete(json);
+        return;
+    }
+    if (!admit(c, route)) {
         cJSON_Delete(json);
         return;
     }

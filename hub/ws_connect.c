@@ -21,6 +21,7 @@
 #include "portico/log.h"
 #include "portico/xalloc.h"
 #include "router.h"
+#include "throttle.h"
 #include "worker.h"
 #include "ws.h"
 #include "wsframe.h"
@@ -175,9 +176,18 @@ static void run_connect(struct pt_conn *c);
 static void on_connect_policy(struct pt_http *h, struct pt_policy_result *res, void *data)
 {
     struct pt_conn *c = h->conn;
+    const cJSON *key;
+    enum pt_throttle_verdict v;
 
     if (res->status != 0) {
         refuse(c, res->status);
+        return;
+    }
+    key = cJSON_GetObjectItemCaseSensitive(res->authorizer, "apiKeyId");
+    v = pt_throttle_plan(h->cfg, c->ws->api, c->ws->stage, "$connect",
+                         cJSON_IsString(key) ? key->valuestring : NULL, ev_now(c->w->loop));
+    if (v != PT_THROTTLE_PASS) {
+        refuse(c, 429);
         return;
     }
     c->ws->authorizer = res->authorizer; /* the connection keeps it for every later call */
@@ -202,7 +212,8 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
         return;
     /* maxConnections is the whole server's: each worker takes its share of it. */
     if (w->draining || (long long)w->nws * w->npeers >=
-                           w->cfg->limits.max_connections + (long long)w->npeers - 1) {
+                           w->cfg->limits.max_connections + (long long)w->npeers - 1 ||
+        pt_throttle_enter(h->cfg, m->stage) != PT_THROTTLE_PASS) {
         refuse(c, w->draining ? 503 : 429);
         return;
     }
