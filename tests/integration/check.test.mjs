@@ -232,7 +232,6 @@ test('--check: two APIs on the same base path with the same stage are an error',
 // Features not built yet at the time of writing; drop an entry when its feature lands.
 const LATER = [
   ['cluster', { cluster: { redis: 'redis://127.0.0.1:6379/0', nodeId: 'node-a' } }, 'cluster'],
-  ['throttle', { throttle: { rateLimit: 10, burstLimit: 5 } }, 'throttle'],
 ];
 
 test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T, async (t) => {

@@ -446,10 +446,7 @@ static void test_access_log(void)
 
 static void test_not_supported_yet(void)
 {
-    EXPECT_ERRORS("{'cluster':{},'throttle':{},"
-                  "'usagePlans':[],'workers':2," ONE_API "}",
-                  E("cluster: not supported yet"), E("throttle: not supported yet"),
-                  E("usagePlans: not supported yet"));
+    EXPECT_ERRORS("{'cluster':{},'workers':2," ONE_API "}", E("cluster: not supported yet"));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
                   E("listen[0].tls: missing required key \"certificate\""),
                   E("listen[0].tls: missing required key \"privateKey\""));
@@ -461,8 +458,9 @@ static void test_not_supported_yet(void)
                   E("apis[0].authorizers: expected an object of authorizers by name"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET','stages':{'dev':"
                   "{'throttle':{},'cache':{}}}," INTEGS "," ROUTES "}]}",
-                  E("apis[0].stages.dev.throttle: not supported yet"),
-                  E("apis[0].stages.dev.cache: not supported yet"));
+                  E("apis[0].stages.dev.cache: not supported yet"),
+                  E("apis[0].stages.dev.throttle: missing required key \"rateLimit\""),
+                  E("apis[0].stages.dev.throttle: missing required key \"burstLimit\""));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES "," INTEGS
                   ",'routes':{'$connect':{'integration':'m','authorizer':'nobody',"
                   "'apiKeyRequired':true,'authorizationScopes':[],'cache':{}},"
