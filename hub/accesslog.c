@@ -33,8 +33,8 @@ struct chunk {
 struct pt_alog {
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    struct chunk *head, *tail; /* under lock */
-    size_t queued;             /* bytes in the queue, under lock */
+    struct chunk *head, *tail;  /* under lock */
+    size_t queued;              /* bytes in the queue, under lock */
     unsigned long long dropped; /* lines dropped since the last report, under lock */
     int next_fd;                /* under lock: the file to switch to */
     bool switch_fd;             /* under lock: next_fd is waiting */
@@ -61,10 +61,23 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+/* Writes and frees <list>. */
+static void write_chunks(int fd, struct chunk *list)
+{
+    struct chunk *next;
+
+    for (; list != NULL; list = next) {
+        next = list->next;
+        write_all(fd, list->data, list->len);
+        free(list->data);
+        free(list);
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct pt_alog *a = arg;
-    struct chunk *list, *next;
+    struct chunk *list;
     unsigned long long dropped;
 
     pthread_mutex_lock(&a->lock);
@@ -76,35 +89,21 @@ static void *writer_main(void *arg)
         a->queued = 0;
         dropped = a->dropped;
         a->dropped = 0;
+        if (list == NULL && !a->switch_fd && a->stopping)
+            break;
+        /* Lines queued before a switch were rendered for the old file: they go there first. */
+        pthread_mutex_unlock(&a->lock);
+        if (dropped > 0)
+            pt_log(PT_LOG_WARN, "accesslog",
+                   "%llu lines dropped: the log file is slower than the traffic", dropped);
+        write_chunks(a->fd, list);
+        pthread_mutex_lock(&a->lock);
         if (a->switch_fd) {
-            /* Lines queued before the switch were rendered for the old file: they go there. */
-            pthread_mutex_unlock(&a->lock);
-            for (; list != NULL; list = next) {
-                next = list->next;
-                write_all(a->fd, list->data, list->len);
-                free(list->data);
-                free(list);
-            }
-            pthread_mutex_lock(&a->lock);
             if (a->fd >= 0)
                 close(a->fd);
             a->fd = a->next_fd;
             a->switch_fd = false;
-            continue;
         }
-        if (list == NULL && a->stopping)
-            break;
-        pthread_mutex_unlock(&a->lock);
-        if (dropped > 0)
-            pt_log(PT_LOG_WARN, "accesslog", "%llu lines dropped: the log file is slower than the traffic",
-                   dropped);
-        for (; list != NULL; list = next) {
-            next = list->next;
-            write_all(a->fd, list->data, list->len);
-            free(list->data);
-            free(list);
-        }
-        pthread_mutex_lock(&a->lock);
     }
     pthread_mutex_unlock(&a->lock);
     if (a->fd >= 0)
@@ -280,7 +279,7 @@ void pt_accesslog_http(struct pt_http *h, int status, size_t len)
         memcpy(path, h->req.path.p, n);
         path[n] = '\0';
         r.path = path;
-        r.protocol = h->stream_id != 0             ? "HTTP/2.0"
+        r.protocol = h->stream_id != 0           ? "HTTP/2.0"
                      : h->req.minor_version == 0 ? "HTTP/1.0"
                                                  : "HTTP/1.1";
         r.user_agent = header_value(h, "User-Agent", ua, sizeof(ua));

@@ -74,7 +74,7 @@ static const struct {
     {"disconnectReason", V_DISCONNECT_REASON},
 };
 
-#define NVARS (sizeof(vars) / sizeof(vars[0]))
+#define NVARS  (sizeof(vars) / sizeof(vars[0]))
 #define PREFIX "$context."
 
 struct part {
@@ -101,8 +101,8 @@ static int find_var(const char *name, size_t len)
 
 static bool is_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_';
 }
 
 static void add_part(struct pt_alog_format *f, size_t off, size_t len, int var)
@@ -162,8 +162,8 @@ const char *pt_alog_format_names(void)
     if (names[0] != '\0')
         return names;
     for (i = 0; i < NVARS && off < sizeof(names); i++)
-        off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
-                                vars[i].name);
+        off +=
+            (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "", vars[i].name);
     return names;
 }
 

@@ -310,8 +310,8 @@ static void parse_admin(struct pt_config *c, const cJSON *obj, struct pt_errors 
 /* ---- The access log ---- */
 
 /* SPEC section 7's example, plus the event type that tells WebSocket lines apart. */
-#define DEFAULT_ACCESS_LOG_FORMAT                                                              \
-    "$context.requestId $context.identity.sourceIp $context.eventType $context.routeKey "      \
+#define DEFAULT_ACCESS_LOG_FORMAT                                                         \
+    "$context.requestId $context.identity.sourceIp $context.eventType $context.routeKey " \
     "$context.status $context.responseLatency"
 
 struct access_log_raw {
@@ -348,7 +348,8 @@ static void parse_access_log(struct pt_config *c, const cJSON *obj, struct pt_er
         goto done;
     }
     c->access_log = pt_xcalloc(1, sizeof(*c->access_log));
-    c->access_log->path = strcmp(raw.path, "-") == 0 ? pt_xstrdup("-") : resolve_path(c->dir, raw.path);
+    c->access_log->path =
+        strcmp(raw.path, "-") == 0 ? pt_xstrdup("-") : resolve_path(c->dir, raw.path);
     c->access_log->format = format;
 done:
     pt_conf_release(access_log_fields, &raw);

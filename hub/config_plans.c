@@ -180,7 +180,8 @@ static void parse_route_limits(struct pt_plan *p, const struct pt_api *api,
         if (!t.on)
             continue;
         p->routes = pt_xrealloc(p->routes, (p->nroutes + 1) * sizeof(*p->routes));
-        p->routes[p->nroutes++] = (struct pt_plan_route){api, stage, pt_xstrdup(it->string), t.rate};
+        p->routes[p->nroutes++] =
+            (struct pt_plan_route){api, stage, pt_xstrdup(it->string), t.rate};
     }
 }
 
@@ -240,8 +241,8 @@ static void parse_api_stages(struct pt_config *c, struct pt_plan *p, const cJSON
     }
 }
 
-static void parse_plan(struct pt_config *c, struct pt_plan *p, const cJSON *obj,
-                       const char *ppath, struct pt_errors *errs)
+static void parse_plan(struct pt_config *c, struct pt_plan *p, const cJSON *obj, const char *ppath,
+                       struct pt_errors *errs)
 {
     char kpath[PT_CONFIG_PATH_LEN];
     struct plan_raw raw = {0};

@@ -217,8 +217,7 @@ static void start_call(struct pt_http *h, const struct pending *k, struct cJSON 
 {
     struct pt_callx *x;
     enum pt_throttle_verdict v = pt_throttle_plan(h->cfg, k->m.api, k->m.stage, k->route->key,
-                                                  api_key_id(authorizer),
-                                                  ev_now(h->conn->w->loop));
+                                                  api_key_id(authorizer), ev_now(h->conn->w->loop));
 
     if (v != PT_THROTTLE_PASS) {
         cJSON_Delete(authorizer);

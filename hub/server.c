@@ -42,11 +42,11 @@ struct server {
     unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
-    struct pt_alog *alog;          /* the access log's writer thread */
+    struct pt_alog *alog;         /* the access log's writer thread */
     struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
-    pthread_mutex_t lock; /* guards reloading and reloader */
-    bool reloading;       /* a reload thread is running */
-    bool joinable;        /* reloader has not been joined yet */
+    pthread_mutex_t lock;         /* guards reloading and reloader */
+    bool reloading;               /* a reload thread is running */
+    bool joinable;                /* reloader has not been joined yet */
     pthread_t reloader;
 };
 

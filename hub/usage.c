@@ -88,8 +88,9 @@ static void *lookup_parts(struct pt_usage_store *s, size_t size, const char *con
     return obj;
 }
 
-#define BUCKET(s, ...) \
-    ((struct pt_bucket *)lookup_parts((s), sizeof(struct pt_bucket), (const char *const[]){__VA_ARGS__, NULL}))
+#define BUCKET(s, ...)                                               \
+    ((struct pt_bucket *)lookup_parts((s), sizeof(struct pt_bucket), \
+                                      (const char *const[]){__VA_ARGS__, NULL}))
 
 void pt_usage_bind(struct pt_usage_store *s, struct pt_config *cfg)
 {
@@ -112,8 +113,9 @@ void pt_usage_bind(struct pt_usage_store *s, struct pt_config *cfg)
             free(pk->route_limits);
             pk->route_limits = pt_xcalloc(p->nroutes + 1, sizeof(*pk->route_limits));
             for (r = 0; r < p->nroutes; r++)
-                pk->route_limits[r] = BUCKET(s, "route", p->name, pk->key->id, p->routes[r].api->name,
-                                             p->routes[r].stage->name, p->routes[r].route_key);
+                pk->route_limits[r] =
+                    BUCKET(s, "route", p->name, pk->key->id, p->routes[r].api->name,
+                           p->routes[r].stage->name, p->routes[r].route_key);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -171,8 +173,8 @@ static void add(struct pt_key_usage *u, int64_t day, int delta)
             next = ((uint64_t)day << COUNT_BITS) | 1; /* the slot held a day long gone */
         else
             return;
-    } while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED));
+    } while (
+        !__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
 
 bool pt_usage_take(struct pt_key_usage *u, long long limit, int period, int64_t day)

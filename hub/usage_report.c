@@ -60,12 +60,12 @@ static void key_values(struct pt_buf *b, const struct pt_plan *p, const struct p
 
         pt_buf_printf(b, "%s[%llu,", d > start ? "," : "", (unsigned long long)used);
         if (p->quota) {
-            uint64_t spent = pk->usage != NULL
-                                 ? pt_usage_in_period(pk->usage, (int)p->quota_period, d)
-                                 : 0;
+            uint64_t spent =
+                pk->usage != NULL ? pt_usage_in_period(pk->usage, (int)p->quota_period, d) : 0;
 
             pt_buf_printf(b, "%lld]",
-                          spent >= (uint64_t)p->quota_limit ? 0 : p->quota_limit - (long long)spent);
+                          spent >= (uint64_t)p->quota_limit ? 0
+                                                            : p->quota_limit - (long long)spent);
         } else {
             pt_buf_puts(b, "null]"); /* no quota: nothing is "remaining" */
         }
@@ -89,7 +89,8 @@ void pt_usage_report(struct pt_http *h)
     } else if (first < 0 || last < 0) {
         answer(h, 400, "BadRequestException", "start and end are dates: YYYY-MM-DD");
     } else if (last < first || last - first >= MAX_REPORT_DAYS) {
-        answer(h, 400, "BadRequestException", "end is before start, or more than 366 days after it");
+        answer(h, 400, "BadRequestException",
+               "end is before start, or more than 366 days after it");
     } else {
         pt_buf_init(&b);
         pt_buf_puts(&b, "{\"usagePlanId\":\"");

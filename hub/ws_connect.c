@@ -211,8 +211,9 @@ void pt_ws_upgrade(struct pt_conn *c, const struct pt_route_match *m)
     if (!supported_version(c))
         return;
     /* maxConnections is the whole server's: each worker takes its share of it. */
-    if (w->draining || (long long)w->nws * w->npeers >=
-                           w->cfg->limits.max_connections + (long long)w->npeers - 1 ||
+    if (w->draining ||
+        (long long)w->nws * w->npeers >=
+            w->cfg->limits.max_connections + (long long)w->npeers - 1 ||
         pt_throttle_enter(h->cfg, m->stage) != PT_THROTTLE_PASS) {
         refuse(c, w->draining ? 503 : 429);
         return;

@@ -77,13 +77,15 @@ static void test_websocket_fields(void)
         .request_time = 1795685401.0,
         .integration_s = 0.0045,
     };
-    char *line = render("$context.eventType $context.routeKey $context.connectionId "
-                        "$context.connectedAt $context.requestTimeEpoch $context.integrationLatency "
-                        "$context.disconnectStatusCode \"$context.disconnectReason\"",
-                        &r);
+    char *line =
+        render("$context.eventType $context.routeKey $context.connectionId "
+               "$context.connectedAt $context.requestTimeEpoch $context.integrationLatency "
+               "$context.disconnectStatusCode \"$context.disconnectReason\"",
+               &r);
 
-    CHECK_EQ_STR(line, "DISCONNECT $disconnect AQAAAAAAAABoF5QDC9fySg 1795685400000 1795685401000 5 "
-                       "1001 \"Going away\"\n");
+    CHECK_EQ_STR(line,
+                 "DISCONNECT $disconnect AQAAAAAAAABoF5QDC9fySg 1795685400000 1795685401000 5 "
+                 "1001 \"Going away\"\n");
     free(line);
 }
 
@@ -141,8 +143,8 @@ static void test_json(void)
 static void test_unknown_variable(void)
 {
     char err[1400];
-    struct pt_alog_format *f = pt_alog_format_compile("$context.status $context.sourceIp", err,
-                                                      sizeof(err));
+    struct pt_alog_format *f =
+        pt_alog_format_compile("$context.status $context.sourceIp", err, sizeof(err));
 
     CHECK(f == NULL);
     CHECK(strstr(err, "$context.sourceIp") != NULL);

@@ -429,12 +429,14 @@ static void test_access_log(void)
         CHECK(n > 11 && strcmp(c->access_log->path + n - 11, "/logs/a.log") == 0);
     }
     pt_config_unref(c);
-    EXPECT_ERRORS("{'accessLog':{'path':'','mode':1}," ONE_API "}", E("accessLog.mode: unknown key"),
+    EXPECT_ERRORS("{'accessLog':{'path':'','mode':1}," ONE_API "}",
+                  E("accessLog.mode: unknown key"),
                   E("accessLog.path: expected a file name, or \"-\" for standard output"));
     EXPECT_ERRORS("{'accessLog':'-'," ONE_API "}", E("accessLog: expected an object, got \"-\""));
     {
         struct pt_errors errs;
-        static const char want[] = E("accessLog.format: unknown variable $context.statuss (known: ");
+        static const char want[] =
+            E("accessLog.format: unknown variable $context.statuss (known: ");
 
         c = parse("{'accessLog':{'format':'$context.statuss'}," ONE_API "}", &errs);
         CHECK(c == NULL);

@@ -25,7 +25,7 @@ static void test_burst_then_rate(void)
     struct pt_rate r = {10, 5}; /* 10 per second, 5 at once */
     int64_t t = 1000 * SEC;
 
-    CHECK_EQ_INT(take_n(&b, &r, t, 8), 5); /* a full bucket: the burst, no more */
+    CHECK_EQ_INT(take_n(&b, &r, t, 8), 5);            /* a full bucket: the burst, no more */
     CHECK_EQ_INT(take_n(&b, &r, t + SEC / 10, 3), 1); /* one token back per 100 ms */
     CHECK_EQ_INT(take_n(&b, &r, t + SEC / 10 + SEC / 20, 1), 0);
     CHECK_EQ_INT(take_n(&b, &r, t + 10 * SEC, 9), 5); /* idle time refills to the burst only */
@@ -88,7 +88,7 @@ static void test_two_threads_share_exactly(void)
 
 static void test_periods(void)
 {
-    int64_t thu = 20419; /* 2025-11-27, a Thursday */
+    int64_t thu = 20419;   /* 2025-11-27, a Thursday */
     int64_t nov26 = 20783; /* 2026-11-26 */
 
     CHECK_EQ_INT(pt_usage_day(1795685400.0), nov26);
