@@ -1,13 +1,16 @@
-/* The admin listener's requests (see admin.h). The dashboard and the cache are not built yet:
- * those paths answer 404 like any unknown one. */
+/* The admin listener's requests (see admin.h). The dashboard is not built yet: that path answers
+ * 404 like any unknown one. */
 #include "admin.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "cache.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -40,6 +43,31 @@ static bool authorized(const struct pt_http *h)
            CRYPTO_memcmp(a->p + 7, token, n) == 0;
 }
 
+/* POST /admin/cache/flush?api=NAME&stage=NAME empties that stage's response cache. */
+static void flush_cache(struct pt_http *h)
+{
+    char *api = pt_http_query_value(h, "api"), *stage = pt_http_query_value(h, "stage");
+    const struct pt_stage *st = NULL;
+    char body[64];
+    size_t i;
+
+    for (i = 0; api != NULL && stage != NULL && i < h->cfg->napis; i++)
+        if (strcmp(h->cfg->apis[i].name, api) == 0)
+            st = pt_api_stage(&h->cfg->apis[i], stage);
+    if (api == NULL || stage == NULL)
+        json(h, 400, "{\"message\":\"api and stage are required\"}");
+    else if (st == NULL)
+        json(h, 404, "{\"message\":\"No such API stage\"}");
+    else if (st->cache.cache == NULL)
+        json(h, 409, "{\"message\":\"The stage has no cache enabled\"}");
+    else {
+        snprintf(body, sizeof(body), "{\"flushed\":%zu}", pt_cache_flush(st->cache.cache));
+        json(h, 202, body);
+    }
+    free(api);
+    free(stage);
+}
+
 void pt_admin_handle(struct pt_http *h)
 {
     if (!authorized(h)) {
@@ -55,6 +83,8 @@ void pt_admin_handle(struct pt_http *h)
         pt_metrics_scrape(h);
     } else if (is(h, "GET", "/admin/usage")) {
         pt_usage_report(h);
+    } else if (is(h, "POST", "/admin/cache/flush")) {
+        flush_cache(h);
     } else if (is(h, "POST", "/admin/reload")) {
         /* The same path as SIGHUP: read and checked off the loop, errors in the log. */
         kill(getpid(), SIGHUP);

@@ -60,11 +60,40 @@ struct pt_throttle {
     struct pt_bucket *bucket;
 };
 
+/* stages.NAME.cache and routes.KEY.cache (SPEC section 6). */
+enum pt_cache_strategy {
+    PT_CACHE_FAIL_WITH_403,
+    PT_CACHE_SUCCEED_WITH_RESPONSE_HEADER,
+    PT_CACHE_SUCCEED_WITHOUT_RESPONSE_HEADER,
+};
+
+struct pt_cache;
+
+struct pt_stage_cache {
+    bool enabled;
+    long long capacity_mb;
+    bool require_authorization; /* requireAuthorizationForCacheControl */
+    int unauthorized_strategy;  /* enum pt_cache_strategy */
+    struct pt_cache *cache;     /* in the cache store; bound when served, NULL in --check */
+};
+
+struct pt_cache_param { /* one of a route's keyParameters */
+    enum { PT_CACHE_PATH, PT_CACHE_QUERY, PT_CACHE_HEADER } kind;
+    char *name; /* owned */
+};
+
+struct pt_route_cache {
+    long long ttl_s; /* 0: not cached */
+    struct pt_cache_param *params;
+    size_t nparams;
+};
+
 struct pt_stage {
     char *name;         /* owned; "$default" has no URL segment */
     struct pt_kv *vars; /* owned array; the strings are owned too */
     size_t nvars;
     struct pt_throttle throttle; /* stages.NAME.throttle */
+    struct pt_stage_cache cache;
     bool planned;                /* a usage plan lists this stage: keys must belong to one */
 };
 
@@ -109,6 +138,7 @@ struct pt_route {
     size_t nscopes;
     bool api_key_required;
     bool reads_api_key; /* $connect, when a message route needs a key: one sent is checked */
+    struct pt_route_cache cache;
 };
 
 struct pt_apikey {
@@ -247,6 +277,15 @@ void pt_config_check_apis(const struct pt_config *c, struct pt_errors *errs);
 /* A throttle object ({"rateLimit": N, "burstLimit": N}) at <path> into <t> (config_plans.c). */
 void pt_config_parse_throttle(const struct cJSON *obj, const char *path, struct pt_throttle *t,
                               struct pt_errors *errs);
+/* stages.NAME.cache and routes.KEY.cache of <api> (config_cache.c), and the route's cleanup. */
+void pt_config_parse_stage_cache(const struct pt_api *api, struct pt_stage *st,
+                                 const struct cJSON *obj, const char *path,
+                                 struct pt_errors *errs);
+void pt_config_parse_route_cache(const struct pt_api *api, struct pt_route *r,
+                                 const struct cJSON *obj, const char *path,
+                                 struct pt_errors *errs);
+void pt_config_route_cache_cleanup(struct pt_route *r);
+
 /* usagePlans, once APIs and keys are parsed (config_plans.c); and their cleanup. */
 void pt_config_plans_parse(struct pt_config *c, const struct cJSON *arr, struct pt_errors *errs);
 void pt_config_plans_cleanup(struct pt_config *c);

@@ -59,7 +59,7 @@ static const struct pt_conf_field api_fields[] = {
 static const struct pt_conf_field stage_fields[] = {
     {"variables", PT_CONF_ANY},
     {"throttle", PT_CONF_ANY},
-    {"cache", PT_CONF_LATER},
+    {"cache", PT_CONF_ANY},
     {NULL},
 };
 
@@ -88,7 +88,7 @@ static const struct pt_conf_field route_fields[] = {
     {"authorizer", PT_CONF_ANY},
     {"apiKeyRequired", PT_CONF_ANY},
     {"authorizationScopes", PT_CONF_ANY},
-    {"cache", PT_CONF_LATER},
+    {"cache", PT_CONF_ANY},
     {NULL},
 };
 #undef RTR
@@ -276,6 +276,9 @@ static void parse_stages(struct pt_api *api, const cJSON *obj, const char *apath
             pt_config_parse_throttle(cJSON_GetObjectItemCaseSensitive(item, "throttle"), tpath,
                                      &st->throttle, errs);
         }
+        if (cJSON_IsObject(item) && cJSON_GetObjectItemCaseSensitive(item, "cache") != NULL)
+            pt_config_parse_stage_cache(api, st, cJSON_GetObjectItemCaseSensitive(item, "cache"),
+                                        spath, errs);
     }
     /* Sorted for pt_api_stage(); equal neighbours are keys given twice. */
     qsort(api->stages, api->nstages, sizeof(*api->stages), cmp_stage);
@@ -512,6 +515,11 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
         pt_conf_release(route_fields, &raw);
         if (cJSON_IsObject(item))
             pt_config_auth_parse_route(api, r, item, rpath, errs);
+        pt_config_parse_route_cache(api, r,
+                                    cJSON_IsObject(item)
+                                        ? cJSON_GetObjectItemCaseSensitive(item, "cache")
+                                        : NULL,
+                                    rpath, errs);
     }
     qsort(api->routes, api->nroutes, sizeof(*api->routes), cmp_route);
     for (i = 1; i < api->nroutes && api->protocol == PT_PROTO_WEBSOCKET; i++) {
@@ -641,6 +649,7 @@ void pt_config_api_cleanup(struct pt_api *api)
     for (i = 0; i < api->nroutes; i++) {
         free(api->routes[i].key);
         pt_config_auth_cleanup_route(&api->routes[i]);
+        pt_config_route_cache_cleanup(&api->routes[i]);
     }
     pt_config_auth_cleanup_api(api);
     free(api->routes);

@@ -151,6 +151,7 @@ void pt_http_free(struct pt_http *h)
     pt_config_unref(h->cfg);
     free(h->head);
     free(h->path);
+    free(h->cache_key);
     pt_buf_cleanup(&h->body);
     free(h);
 }

@@ -20,6 +20,7 @@ struct pt_fanout;
 struct pt_list_job;
 struct scrape;
 struct pt_config;
+struct pt_cache;
 
 /* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
 struct pt_http {
@@ -49,6 +50,11 @@ struct pt_http {
     const char *error;      /* Portico's own error message, or NULL; valid until answered */
     double integration_s;   /* how long its integration took, or -1 */
     int integration_status; /* what the integration answered, or 0 */
+    /* A cacheable request (http_cache.h): */
+    struct pt_cache *cache;    /* its stage's cache (in the cache store), or NULL */
+    char *cache_key;           /* owned; NULL when the route is not cached */
+    long long cache_ttl_s;     /* how long its answer stays */
+    const char *cache_warning; /* the Warning of an ignored max-age=0, or NULL */
 };
 
 /* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are

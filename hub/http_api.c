@@ -13,8 +13,10 @@
 #include "call.h"
 #include "config.h"
 #include "conn.h"
+#include "cache.h"
 #include "cors.h"
 #include "http.h"
+#include "http_cache.h"
 #include "http_routes.h"
 #include "metrics.h"
 #include "policy.h"
@@ -57,9 +59,9 @@ static void respond_json(struct pt_http *h, int status, const char *message,
 /* ---- The answer ---- */
 
 /* Counts the request in the metrics of its route: status, latency, and the integration's
- * latency when it ran (<call_started> >= 0). */
-static void count(struct pt_http *h, const char *route, int status, double call_started,
-                  bool failed)
+ * latency when it ran (<call_started> >= 0). Returns the route's counters, or NULL. */
+static struct pt_metric *count(struct pt_http *h, const char *route, int status,
+                               double call_started, bool failed)
 {
     struct pt_worker *w = h->conn->w;
     double now = ev_now(w->loop);
@@ -70,7 +72,7 @@ static void count(struct pt_http *h, const char *route, int status, double call_
     if (call_started >= 0)
         h->integration_s = now - call_started;
     if (pt_router_match(h->cfg, h->path, &m) != 0)
-        return;
+        return NULL;
     mt = pt_metrics_get(w, m.api->name, m.stage->name, route);
     pt_metrics_request(mt, status, now - h->started, call_started >= 0 ? now - call_started : -1);
     if (call_started < 0 && status >= 400)
@@ -79,6 +81,62 @@ static void count(struct pt_http *h, const char *route, int status, double call_
         mt->execution_errors++;
     else if (call_started >= 0 && status >= 400)
         mt->integration_errors++;
+    return mt;
+}
+
+/* The CORS headers of <api> for this request's Origin; returns how many. They may point into
+ * <*origin> (owned: the caller frees it once the answer is sent). */
+static size_t cors_for(const struct pt_http *h, const struct pt_api *api, struct pt_kv *out,
+                       char **origin)
+{
+    *origin = NULL;
+    if (api->cors == NULL)
+        return 0;
+    *origin = pt_http_header_dup(&h->req, "Origin");
+    return pt_cors_response(api->cors, *origin, out);
+}
+
+/* The integration's headers that may go on: not hop-by-hop, not broken, and not CORS ones when
+ * Portico answers CORS itself. Returns how many went into <out> (room for <n>). */
+static size_t pass_headers(struct pt_http *h, const struct pt_api *api, const struct pt_kv *in,
+                           size_t n, struct pt_kv *out)
+{
+    size_t i, kept = 0;
+
+    for (i = 0; i < n; i++) {
+        const char *name = in[i].name;
+
+        if (strcasecmp(name, "Content-Length") == 0 && pt_http_method_is(h, "HEAD"))
+            h->head_length = strtoll(in[i].value, NULL, 10); /* HEAD: no body came */
+        if (is_hop_header(name) || strpbrk(name, "\r\n:") != NULL ||
+            strpbrk(in[i].value, "\r\n") != NULL ||
+            (api->cors != NULL && pt_cors_is_cors_header(name)))
+            continue;
+        out[kept++] = in[i];
+    }
+    return kept;
+}
+
+/* Sends an answer whose headers passed pass_headers(), with the request's CORS headers, its
+ * request id, and on cached routes X-Cache (and the Warning of an ignored max-age=0). */
+static void send_answer(struct pt_http *h, const struct pt_api *api, int status,
+                        const struct pt_kv *headers, size_t n, const void *body, size_t len,
+                        const char *xcache)
+{
+    struct pt_kv *hdrs = pt_xcalloc(n + PT_CORS_MAX_HEADERS + 3, sizeof(*hdrs));
+    size_t k = n;
+    char *origin;
+
+    memcpy(hdrs, headers, n * sizeof(*hdrs));
+    k += cors_for(h, api, hdrs + k, &origin);
+    hdrs[k++] = (struct pt_kv){"apigw-requestid", h->request_id};
+    if (xcache != NULL)
+        hdrs[k++] = (struct pt_kv){"X-Cache", xcache};
+    if (xcache != NULL && h->cache_warning != NULL)
+        hdrs[k++] = (struct pt_kv){"Warning", h->cache_warning};
+    pt_http_respond(h, status, hdrs, k, NULL, body, len);
+    free(hdrs);
+    free(origin);
 }
 
 static void on_http_done(struct pt_callx *x, const struct pt_result *res)
@@ -86,50 +144,43 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     struct pt_http *h = x->http;
     const struct pt_api *api = x->api;
     struct pt_kv cors[PT_CORS_MAX_HEADERS], *hdrs;
-    size_t ncors = 0, n = 0, i;
-    const char *origin = NULL;
+    struct pt_metric *mt;
+    size_t n;
 
     if (h == NULL)
         return;
     h->call = NULL; /* it is completing: answering must not cancel it */
     x->http = NULL;
     h->integration_status = res->err == 0 ? res->status : 0;
-    count(h, x->route->key,
-          res->err == PT_ETIMEDOUT   ? 504
-          : res->err == PT_EUPSTREAM ? 502
-          : res->err != 0            ? 500
-                                     : res->status,
-          x->started, res->err != 0);
-    for (i = 0; i < x->req.nheaders; i++)
-        if (strcasecmp(x->req.headers[i].name, "Origin") == 0)
-            origin = x->req.headers[i].value;
-    if (api->cors != NULL)
-        ncors = pt_cors_response(api->cors, origin, cors);
+    mt = count(h, x->route->key,
+               res->err == PT_ETIMEDOUT   ? 504
+               : res->err == PT_EUPSTREAM ? 502
+               : res->err != 0            ? 500
+                                          : res->status,
+               x->started, res->err != 0);
+    if (mt != NULL && h->cache_key != NULL)
+        mt->cache_misses++;
     if (res->err != 0) {
+        char *origin;
+        size_t ncors = cors_for(h, api, cors, &origin);
+
         if (res->err == PT_ETIMEDOUT)
             respond_json(h, 504, "Endpoint request timed out", cors, ncors);
         else if (res->err == PT_EUPSTREAM)
             respond_json(h, 502, "Bad Gateway", cors, ncors);
         else
             respond_json(h, 500, "Internal Server Error", cors, ncors);
+        free(origin);
         return;
     }
-    hdrs = pt_xcalloc(res->nheaders + ncors + 1, sizeof(*hdrs));
-    for (i = 0; i < res->nheaders; i++) {
-        const char *name = res->headers[i].name;
-
-        if (strcasecmp(name, "Content-Length") == 0 && pt_http_method_is(h, "HEAD"))
-            h->head_length = strtoll(res->headers[i].value, NULL, 10); /* HEAD: no body came */
-        if (is_hop_header(name) || strpbrk(name, "\r\n:") != NULL ||
-            strpbrk(res->headers[i].value, "\r\n") != NULL ||
-            (api->cors != NULL && pt_cors_is_cors_header(name)))
-            continue;
-        hdrs[n++] = res->headers[i];
-    }
-    for (i = 0; i < ncors; i++)
-        hdrs[n++] = cors[i];
-    hdrs[n++] = (struct pt_kv){"apigw-requestid", h->request_id};
-    pt_http_respond(h, res->status, hdrs, n, NULL, res->body, res->body ? res->body_len : 0);
+    hdrs = pt_xcalloc(res->nheaders + 1, sizeof(*hdrs));
+    n = pass_headers(h, api, res->headers, res->nheaders, hdrs);
+    if (h->cache_key != NULL && res->status >= 200 && res->status <= 299)
+        pt_cache_put(h->cache, h->cache_key, res->status, hdrs, n, res->body,
+                     res->body ? res->body_len : 0, (double)h->cache_ttl_s,
+                     ev_now(h->conn->w->loop));
+    send_answer(h, api, res->status, hdrs, n, res->body, res->body ? res->body_len : 0,
+                h->cache_key != NULL ? "Miss" : NULL);
     free(hdrs);
 }
 
@@ -213,6 +264,46 @@ static const char *api_key_id(const struct cJSON *authorizer)
     return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
+/* The stage's response cache: true when the request was answered from it (a hit, or the 403
+ * of FAIL_WITH_403); otherwise a cacheable request leaves with h->cache_key set, so that its
+ * answer is kept. */
+static bool try_cache(struct pt_http *h, const struct pending *k)
+{
+    const struct pt_stage *stage = k->m.stage;
+    struct pt_cache_entry *e;
+    struct pt_metric *mt;
+    bool refresh;
+
+    if (!pt_http_cache_applies(h, stage, k->route))
+        return false;
+    refresh = pt_http_cache_wants_refresh(h);
+    if (refresh && !pt_http_cache_may_invalidate(h, k->m.api, stage)) {
+        if (stage->cache.unauthorized_strategy == PT_CACHE_FAIL_WITH_403) {
+            struct pt_kv type = {"x-amzn-ErrorType", "ForbiddenException"};
+
+            count(h, k->route->key, 403, -1, false);
+            respond_json(h, 403, "Forbidden", &type, 1);
+            return true;
+        }
+        if (stage->cache.unauthorized_strategy == PT_CACHE_SUCCEED_WITH_RESPONSE_HEADER)
+            h->cache_warning = "199 portico \"Cache-Control: max-age=0 ignored: not authorized "
+                               "to invalidate the cache\"";
+        refresh = false;
+    }
+    h->cache = stage->cache.cache;
+    h->cache_key = pt_http_cache_key(h, k->route, &k->rm);
+    h->cache_ttl_s = k->route->cache.ttl_s;
+    e = refresh ? NULL : pt_cache_get(h->cache, h->cache_key, ev_now(h->conn->w->loop));
+    if (e == NULL)
+        return false;
+    mt = count(h, k->route->key, e->status, -1, false);
+    if (mt != NULL)
+        mt->cache_hits++;
+    send_answer(h, k->m.api, e->status, e->headers, e->nheaders, e->body, e->body_len, "Hit");
+    pt_cache_entry_unref(e);
+    return true;
+}
+
 static void start_call(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
 {
     struct pt_callx *x;
@@ -222,6 +313,10 @@ static void start_call(struct pt_http *h, const struct pending *k, struct cJSON 
     if (v != PT_THROTTLE_PASS) {
         cJSON_Delete(authorizer);
         refuse_throttled(h, k->route, v);
+        return;
+    }
+    if (try_cache(h, k)) {
+        cJSON_Delete(authorizer);
         return;
     }
     x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);

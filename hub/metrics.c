@@ -131,6 +131,8 @@ static void merge(struct scrape *s, struct pt_metric *list)
         t->client_errors += m->client_errors;
         t->execution_errors += m->execution_errors;
         t->deliveries += m->deliveries;
+        t->cache_hits += m->cache_hits;
+        t->cache_misses += m->cache_misses;
         add_hist(&t->latency, &m->latency);
         add_hist(&t->integration_latency, &m->integration_latency);
         free(m->api);
@@ -240,6 +242,11 @@ static void render(struct scrape *s)
             OFF(execution_errors));
     counter(&b, "portico_channel_deliveries_total", "Channel messages queued to subscribers.",
             s->sum, OFF(deliveries));
+    counter(&b, "portico_cache_hits_total", "Answers served from the response cache (AWS CacheHitCount).",
+            s->sum, OFF(cache_hits));
+    counter(&b, "portico_cache_misses_total",
+            "Cacheable requests the integration answered (AWS CacheMissCount).", s->sum,
+            OFF(cache_misses));
     histogram(&b, "portico_latency_seconds", "From request to answer (AWS Latency).", s->sum,
               OFF(latency));
     histogram(&b, "portico_integration_latency_seconds",

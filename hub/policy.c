@@ -209,7 +209,6 @@ static void step_api_key(struct pt_policy *p)
     const struct pt_apikey *found = NULL;
     const struct pt_plan_key *pk;
     char *value = NULL;
-    size_t i, len;
 
     if (!p->route->api_key_required && !p->route->reads_api_key) {
         finish(p, 0, NULL, NULL, NULL);
@@ -230,15 +229,8 @@ static void step_api_key(struct pt_policy *p)
             finish(p, 0, NULL, NULL, NULL);
         return;
     }
-    /* Every key is compared, in constant time, so timing says nothing about which is close. */
-    len = strlen(value);
-    for (i = 0; i < cfg->napikeys; i++) {
-        const struct pt_apikey *k = &cfg->apikeys[i];
-
-        if (strlen(k->value) == len && CRYPTO_memcmp(k->value, value, len) == 0)
-            found = k;
-    }
-    OPENSSL_cleanse(value, len);
+    found = pt_policy_key_by_value(cfg, value);
+    OPENSSL_cleanse(value, strlen(value));
     free(value);
     /* Once a usage plan lists the stage, only the keys of its plans pass there (SPEC 6). */
     if (found == NULL || !found->enabled ||
@@ -251,6 +243,21 @@ static void step_api_key(struct pt_policy *p)
     cJSON_DeleteItemFromObjectCaseSensitive(p->ctx, "apiKeyId");
     cJSON_AddStringToObject(p->ctx, "apiKeyId", found->id);
     finish(p, 0, NULL, NULL, NULL);
+}
+
+const struct pt_apikey *pt_policy_key_by_value(const struct pt_config *cfg, const char *value)
+{
+    const struct pt_apikey *found = NULL;
+    size_t i, len = strlen(value);
+
+    /* Every key is compared, in constant time, so timing says nothing about which is close. */
+    for (i = 0; i < cfg->napikeys; i++) {
+        const struct pt_apikey *k = &cfg->apikeys[i];
+
+        if (strlen(k->value) == len && CRYPTO_memcmp(k->value, value, len) == 0)
+            found = k;
+    }
+    return found;
 }
 
 bool pt_policy_key_valid(const struct pt_config *cfg, const struct pt_api *api,

@@ -40,8 +40,13 @@ void pt_policy_start(struct pt_http *h, const struct pt_api *api, const struct p
  * enabled, and belongs to a plan of the stage when plans list it. For WebSocket messages, which
  * carry the key their connection showed at the handshake, under the config of now. */
 struct pt_config;
+struct pt_apikey;
 bool pt_policy_key_valid(const struct pt_config *cfg, const struct pt_api *api,
                          const struct pt_stage *stage, const char *key_id);
+
+/* The configured key whose value is <value> (compared with every key in constant time), or
+ * NULL. Enabled or not: the caller decides. */
+const struct pt_apikey *pt_policy_key_by_value(const struct pt_config *cfg, const char *value);
 
 /* The request went away: <done> will not run. */
 void pt_policy_cancel(struct pt_policy *p);

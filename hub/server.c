@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "accesslog.h"
+#include "cache.h"
 #include "config.h"
 #include "conn.h"
 #include "errors.h"
@@ -44,6 +45,7 @@ struct server {
     ev_signal sigterm, sigint, sighup;
     struct pt_alog *alog;         /* the access log's writer thread */
     struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
+    struct pt_cache_store *caches; /* the stages' response caches, across reloads */
     pthread_mutex_t lock;         /* guards reloading and reloader */
     bool reloading;               /* a reload thread is running */
     bool joinable;                /* reloader has not been joined yet */
@@ -143,8 +145,10 @@ static void *reload_thread(void *arg)
         pt_config_unref(cfg);
         cfg = NULL;
     }
-    if (cfg != NULL)
+    if (cfg != NULL) {
         pt_usage_bind(s->usage, cfg);
+        pt_cache_bind(s->caches, cfg);
+    }
     if (cfg == NULL) {
         pt_log(PT_LOG_ERR, "reload", "new config rejected; keeping the old one");
         for (k = 0; k < errs.count; k++)
@@ -264,6 +268,8 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     s->alog = pt_alog_new();
     s->usage = pt_usage_store_new();
     pt_usage_bind(s->usage, cfg);
+    s->caches = pt_cache_store_new();
+    pt_cache_bind(s->caches, cfg);
     if (!open_access_log(s->alog, cfg) || !start_slots(s, cfg)) {
         rc = 1;
         goto done;
@@ -318,6 +324,7 @@ done:
         ev_loop_destroy(ev_default_loop(0));
     pt_alog_free(s->alog); /* after the workers handed over their last lines */
     pt_usage_store_free(s->usage);
+    pt_cache_store_free(s->caches);
     pthread_mutex_destroy(&s->lock);
     pt_tls_client_cleanup();
     pt_offload_shutdown();
