@@ -127,9 +127,12 @@ void pt_config_parse_route_cache(const struct pt_api *api, struct pt_route *r, c
     if (obj == NULL)
         return;
     pt_conf_path_key(path, sizeof(path), rpath, "cache");
-    if (!http_only(api, path, errs) || pt_conf_walk(obj, path, route_cache_fields, &raw, NULL, errs))
+    if (!http_only(api, path, errs))
         return;
-    r->cache.ttl_s = raw.ttl_s;
+    if (pt_conf_walk(obj, path, route_cache_fields, &raw, NULL, errs) == 0)
+        r->cache.ttl_s = raw.ttl_s;
+    else if (!cJSON_IsObject(obj))
+        return;
     params = cJSON_GetObjectItemCaseSensitive(obj, "keyParameters");
     if (params == NULL)
         return;

@@ -460,15 +460,15 @@ static void test_not_supported_yet(void)
                   E("apis[0].authorizers: expected an object of authorizers by name"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET','stages':{'dev':"
                   "{'throttle':{},'cache':{}}}," INTEGS "," ROUTES "}]}",
-                  E("apis[0].stages.dev.cache: not supported yet"),
                   E("apis[0].stages.dev.throttle: missing required key \"rateLimit\""),
-                  E("apis[0].stages.dev.throttle: missing required key \"burstLimit\""));
+                  E("apis[0].stages.dev.throttle: missing required key \"burstLimit\""),
+                  E("apis[0].stages.dev.cache: only HTTP APIs cache responses"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'WEBSOCKET'," STAGES "," INTEGS
                   ",'routes':{'$connect':{'integration':'m','authorizer':'nobody',"
                   "'apiKeyRequired':true,'authorizationScopes':[],'cache':{}},"
                   "'hello':{'integration':'m','authorizer':'AWS_IAM'}}}]}",
-                  E("apis[0].routes[\"$connect\"].cache: not supported yet"),
                   E("apis[0].routes[\"$connect\"].authorizer: no authorizer named \"nobody\""),
+                  E("apis[0].routes[\"$connect\"].cache: only HTTP APIs cache responses"),
                   E("apis[0].routes.hello.authorizer: on WebSocket APIs only $connect has an "
                     "authorizer"));
     EXPECT_ERRORS("{'apis':[{'name':'a','protocolType':'HTTP'," STAGES "," INTEGS
