@@ -97,7 +97,7 @@ bench: all
 
 # Loop code may not link blocking calls; these files run before the loops, on the reload
 # thread, or on helper threads (resolve.c's lookups, static.c's file reads, tls.c's loading).
-OFF_LOOP := main config config_api config_auth config_check conf_walk listen resolve tls static
+OFF_LOOP := main config config_api config_auth config_check config_cluster conf_walk listen resolve tls static
 lint: all
 	tools/check-blocking.sh $(filter-out $(foreach f,$(OFF_LOOP),%/$(f).o),$(LIB_OBJ))
 	tools/check-sizes.sh $$(git ls-files 'hub/*.[ch]' 'backends/*.[ch]' 'include/*.h')

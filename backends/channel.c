@@ -105,8 +105,13 @@ static void answer(struct pt_call *call, int status, struct pt_buf *body)
 
 static void published(struct pt_call *call, long delivered)
 {
+    struct pt_result failed = {.err = PT_EUNAVAILABLE};
     struct pt_buf body;
 
+    if (delivered < 0) { /* cluster mode with Redis down: an integration error for the caller */
+        pt_call_done(call, &failed);
+        return;
+    }
     pt_buf_init(&body);
     pt_buf_printf(&body, "{\"delivered\":%ld}", delivered);
     answer(call, 200, &body);

@@ -30,6 +30,7 @@ static const struct {
     [PT_AWSERR_PAYLOAD_TOO_LARGE] = {413, "PayloadTooLargeException", "Request entity too large"},
     [PT_AWSERR_LIMIT_EXCEEDED] = {429, "LimitExceededException", "Limit Exceeded"},
     [PT_AWSERR_METHOD_NOT_ALLOWED] = {405, "MethodNotAllowedException", "Method Not Allowed"},
+    [PT_AWSERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailableException", "Service Unavailable"},
 };
 
 void pt_awserr_respond(struct pt_http *h, enum pt_awserr e, const char *message)

@@ -16,6 +16,7 @@ enum pt_awserr {
     PT_AWSERR_PAYLOAD_TOO_LARGE,    /* 413 */
     PT_AWSERR_LIMIT_EXCEEDED,       /* 429 */
     PT_AWSERR_METHOD_NOT_ALLOWED,   /* 405 */
+    PT_AWSERR_SERVICE_UNAVAILABLE,  /* 503: the cluster cannot reach the node that would answer */
 };
 
 /* Answers the HTTP request <h> with error <e>; <message> replaces the default

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "fanout.h"
@@ -150,6 +151,7 @@ int pt_channel_join(struct pt_worker *w, struct pt_conn *c, const char *name)
         ch->next = m->buckets[h & (m->nbuckets - 1)];
         m->buckets[h & (m->nbuckets - 1)] = ch;
         m->count++;
+        pt_cluster_watch(w, ch->key, true); /* the first subscriber on this worker */
     } else {
         free(key);
         if (membership(ws, ch) != NULL)
@@ -165,6 +167,7 @@ int pt_channel_join(struct pt_worker *w, struct pt_conn *c, const char *name)
     }
     ws->chans.items[ws->chans.n++] = (struct pt_chan_member){ch, ch->nsubs};
     ch->subs[ch->nsubs++] = c;
+    pt_cluster_presence(w, ch->key, ws->id, true);
     return 0;
 }
 
@@ -182,8 +185,11 @@ static void leave_at(struct pt_worker *w, struct pt_conn *c, size_t i)
         ch->subs[mem.index] = moved;
         membership(moved->ws, ch)->index = mem.index;
     }
-    if (ch->nsubs == 0)
+    pt_cluster_presence(w, ch->key, ws->id, false);
+    if (ch->nsubs == 0) {
+        pt_cluster_watch(w, ch->key, false);
         remove_chan(w->chans, ch);
+    }
 }
 
 int pt_channel_leave(struct pt_worker *w, struct pt_conn *c, const char *name)
@@ -296,6 +302,19 @@ size_t pt_channel_list(struct pt_worker *w, const char *api, const char *stage, 
         pt_buf_printf(ids, "%s\"%s\"", n++ ? "," : "", c->ws->id);
     }
     return n;
+}
+
+void pt_channel_resync(struct pt_worker *w)
+{
+    struct pt_chan *ch;
+    size_t i, j;
+
+    for (i = 0; w->chans != NULL && i < w->chans->nbuckets; i++)
+        for (ch = w->chans->buckets[i]; ch != NULL; ch = ch->next) {
+            pt_cluster_watch(w, ch->key, true);
+            for (j = 0; j < ch->nsubs; j++)
+                pt_cluster_presence(w, ch->key, ch->subs[j]->ws->id, true);
+        }
 }
 
 void pt_channel_cleanup(struct pt_worker *w)

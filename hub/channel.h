@@ -54,6 +54,10 @@ size_t pt_channel_members(struct pt_worker *w, const char *api, const char *stag
 size_t pt_channel_list(struct pt_worker *w, const char *api, const char *stage, uint32_t *slot,
                        size_t limit, struct pt_buf *ids);
 
+/* Cluster mode: subscribes to every channel this worker has subscribers of, and puts each
+ * subscriber back in the channel's presence (the Redis link came back). */
+void pt_channel_resync(struct pt_worker *w);
+
 /* Frees the registry of <w> (every connection must have left). */
 void pt_channel_cleanup(struct pt_worker *w);
 

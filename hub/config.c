@@ -35,7 +35,7 @@ static const struct pt_conf_field top_fields[] = {
     {"listen", PT_CONF_ANY},
     {"admin", PT_CONF_ANY},
     {"workers", PT_CONF_INT, offsetof(struct pt_config, workers), 1, 64, 1},
-    {"cluster", PT_CONF_LATER},
+    {"cluster", PT_CONF_ANY},
     {"limits", PT_CONF_ANY},
     {"accessLog", PT_CONF_ANY},
     {"credentials", PT_CONF_ANY},
@@ -454,6 +454,8 @@ static void parse_root(struct pt_config *c, const cJSON *root, struct pt_errors 
         pt_config_parse_throttle(cJSON_GetObjectItemCaseSensitive(root, "throttle"), "throttle",
                                  &c->throttle, errs);
     pt_config_plans_parse(c, cJSON_GetObjectItemCaseSensitive(root, "usagePlans"), errs);
+    if (cJSON_GetObjectItemCaseSensitive(root, "cluster") != NULL)
+        pt_config_parse_cluster(c, cJSON_GetObjectItemCaseSensitive(root, "cluster"), errs);
 }
 
 /* ---- Loading ---- */
@@ -499,6 +501,7 @@ static void config_free(struct pt_config *c)
         free(c->access_log);
     }
     pt_config_plans_cleanup(c);
+    pt_config_cluster_free(c->cluster);
     pt_config_auth_cleanup_apikeys(c);
     for (i = 0; i < c->napis; i++)
         pt_config_api_cleanup(&c->apis[i]);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bucket.h"
 #include "portico/backend.h"
@@ -34,6 +35,17 @@ struct pt_access_log {
 };
 
 struct pt_key_usage;
+
+/* cluster (SPEC section 8). */
+struct pt_cluster_cfg {
+    char *node_id;   /* owned: the node's name (default: the host name) */
+    uint16_t node;   /* 1..65535: the node number in connection ids, from node_id */
+    char *redis_url; /* owned: as written, for messages and reload comparisons */
+    char *host;      /* owned: a numeric address, resolved when the config is loaded */
+    int port;
+    int db;
+    char *password; /* owned, or NULL; never logged */
+};
 
 struct pt_limits {
     long long max_connections;
@@ -228,6 +240,7 @@ struct pt_config {
     struct pt_throttle throttle;      /* the whole server's (top-level throttle) */
     struct pt_plan *plans;            /* owned array */
     size_t nplans;
+    struct pt_cluster_cfg *cluster; /* owned; NULL: one node alone */
 };
 
 /* Loads and validates <path>. On success returns a snapshot with one reference; on failure
@@ -285,6 +298,10 @@ void pt_config_parse_route_cache(const struct pt_api *api, struct pt_route *r,
                                  const struct cJSON *obj, const char *path,
                                  struct pt_errors *errs);
 void pt_config_route_cache_cleanup(struct pt_route *r);
+
+/* The cluster block (config_cluster.c); and its cleanup. */
+void pt_config_parse_cluster(struct pt_config *c, const struct cJSON *obj, struct pt_errors *errs);
+void pt_config_cluster_free(struct pt_cluster_cfg *cl);
 
 /* usagePlans, once APIs and keys are parsed (config_plans.c); and their cleanup. */
 void pt_config_plans_parse(struct pt_config *c, const struct cJSON *arr, struct pt_errors *errs);

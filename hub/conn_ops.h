@@ -22,6 +22,12 @@ enum pt_conn_op_kind {
 void pt_conn_op_start(struct pt_http *h, enum pt_conn_op_kind kind, const char *api,
                       const char *stage, const char *id, size_t id_len, const char *channel);
 
+/* Runs an operation that another node sent (cluster.c) on this worker and writes the outcome
+ * into <answer>. */
+struct pt_worker;
+struct pt_buf;
+void pt_conn_op_serve(struct pt_worker *w, const char *data, size_t len, struct pt_buf *answer);
+
 /* The request went away: the answer, when it comes, is dropped. */
 void pt_conn_op_detach(struct pt_conn_op *op);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "cluster.h"
 #include "conn.h"
 #include "mailbox.h"
 #include "portico/buf.h"
@@ -146,6 +147,56 @@ static struct pt_fanout *go(struct pt_worker *w, struct pt_fanout *f)
     return f;
 }
 
+/* ---- Cluster mode: Redis reaches every worker of every node ---- */
+
+static char *channel_key(const struct pt_fanout *f)
+{
+    struct pt_buf k;
+
+    pt_buf_init(&k);
+    pt_buf_printf(&k, "%s\n%s\n%s", f->api, f->stage, f->name);
+    return pt_buf_take(&k, NULL);
+}
+
+static void on_cluster_published(struct pt_worker *w, void *ud, long delivered)
+{
+    struct pt_fanout *f = ud;
+
+    f->delivered = delivered; /* -1: Redis is down */
+    if (--f->remaining == 0)
+        complete(f);
+}
+
+static void on_cluster_presence(struct pt_worker *w, void *ud, long count, const char *ids,
+                                const char *next)
+{
+    struct pt_fanout *f = ud;
+
+    f->delivered = count < 0 ? -1 : 0;
+    f->count = count < 0 ? 0 : (size_t)count;
+    pt_buf_puts(&f->ids, ids);
+    if (--f->remaining == 0)
+        complete(f);
+}
+
+/* Like go(), through Redis; returns NULL when it completed at once. */
+static struct pt_fanout *go_cluster(struct pt_worker *w, struct pt_fanout *f)
+{
+    char *key = channel_key(f);
+
+    f->remaining = 2; /* the answer, and this function returning */
+    if (f->kind == GATHER_PUBLISH)
+        pt_cluster_publish(w, key, f->data, f->len, f->binary, on_cluster_published, f);
+    else
+        pt_cluster_subscribers(w, key, on_cluster_presence, f);
+    free(key);
+    if (--f->remaining == 0) {
+        complete(f);
+        return NULL;
+    }
+    return f;
+}
+
 struct pt_fanout *pt_fanout_publish(struct pt_worker *w, const char *api, const char *stage,
                                     const char *name, const void *data, size_t len, bool binary,
                                     pt_fanout_done_fn *done, void *ud)
@@ -157,13 +208,15 @@ struct pt_fanout *pt_fanout_publish(struct pt_worker *w, const char *api, const 
         memcpy(f->data, data, len);
     f->len = len;
     f->binary = binary;
-    return go(w, f);
+    return w->cluster != NULL ? go_cluster(w, f) : go(w, f);
 }
 
 struct pt_fanout *pt_fanout_presence(struct pt_worker *w, const char *api, const char *stage,
                                      const char *name, pt_fanout_done_fn *done, void *ud)
 {
-    return go(w, start(w, GATHER_PRESENCE, api, stage, name, done, ud));
+    struct pt_fanout *f = start(w, GATHER_PRESENCE, api, stage, name, done, ud);
+
+    return w->cluster != NULL ? go_cluster(w, f) : go(w, f);
 }
 
 void pt_fanout_cancel(struct pt_fanout *f)

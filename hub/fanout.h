@@ -9,7 +9,8 @@ struct pt_worker;
 struct pt_fanout;
 
 /* Runs on the origin worker once every worker has answered: <delivered> connections reached
- * (publish), or <count> subscribers whose quoted ids are in <ids> (presence; borrowed). */
+ * (publish), or <count> subscribers whose quoted ids are in <ids> (presence; borrowed). In
+ * cluster mode every node answers through Redis; <delivered> is -1 when Redis is down. */
 typedef void pt_fanout_done_fn(struct pt_worker *w, void *ud, long delivered, size_t count,
                                const char *ids);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "conn.h"
 #include "http.h"
 #include "mailbox.h"
@@ -89,12 +90,14 @@ struct scrape {
     unsigned remaining;
     struct pt_metric *sum; /* owned list */
     size_t connections;
+    int cluster_up; /* 1 when every worker's Redis link is up, 0 if one is down, -1: no cluster */
 };
 
 struct part {
     struct scrape *s;
     struct pt_metric *copy; /* owned list */
     size_t connections;
+    int cluster_up;
 };
 
 static void add_hist(struct pt_metric_hist *to, const struct pt_metric_hist *from)
@@ -256,6 +259,11 @@ static void render(struct scrape *s)
                   "# HELP portico_connections Open WebSocket connections.\n"
                   "# TYPE portico_connections gauge\nportico_connections %zu\n",
                   s->connections);
+    if (s->cluster_up >= 0)
+        pt_buf_printf(&b,
+                      "# HELP portico_cluster_up 1 when this node reaches the cluster's Redis.\n"
+                      "# TYPE portico_cluster_up gauge\nportico_cluster_up %d\n",
+                      s->cluster_up);
     s->h->scrape = NULL;
     pt_http_respond(s->h, 200, &hdr, 1, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
     pt_buf_cleanup(&b);
@@ -283,6 +291,8 @@ static void on_part(struct pt_worker *w, void *arg)
 
     merge(s, p->copy);
     s->connections += p->connections;
+    if (p->cluster_up >= 0 && (s->cluster_up < 0 || p->cluster_up == 0))
+        s->cluster_up = p->cluster_up;
     free(p);
     if (--s->remaining > 0)
         return;
@@ -297,6 +307,7 @@ static void take_part(struct pt_worker *w, void *arg)
 
     p->copy = copy_all(w);
     p->connections = w->nws;
+    p->cluster_up = w->cluster == NULL ? -1 : pt_cluster_up(w);
     pt_mailbox_post(p->s->origin, on_part, p);
 }
 
@@ -309,6 +320,7 @@ void pt_metrics_scrape(struct pt_http *h)
     s->origin = w;
     s->h = h;
     s->remaining = w->npeers;
+    s->cluster_up = -1;
     h->scrape = s;
     for (i = 0; i < w->npeers; i++) {
         struct part *p = pt_xcalloc(1, sizeof(*p));

@@ -7,6 +7,7 @@
 
 #include "awserr.h"
 #include "channel.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "fanout.h"
@@ -44,6 +45,10 @@ static void on_gathered(struct pt_worker *w, void *ud, long delivered, size_t co
     struct pt_buf b;
 
     h->fanout = NULL;
+    if (delivered < 0) { /* cluster mode, and Redis is down: the other nodes are out of reach */
+        pt_awserr_respond(h, PT_AWSERR_SERVICE_UNAVAILABLE, NULL);
+        return;
+    }
     pt_buf_init(&b);
     if (pt_http_method_is(h, "POST"))
         pt_buf_printf(&b, "{\"delivered\":%ld}", delivered);
@@ -199,6 +204,57 @@ static bool list_params(const struct pt_http *h, size_t *limit, unsigned *worker
     return ok;
 }
 
+/* Cluster mode: the stage's connections of every node, a page of Redis's set at a time. The
+ * next token is the set's scan cursor; a page may hold a few more or fewer than limit. */
+static void on_cluster_page(struct pt_worker *w, void *ud, long count, const char *ids,
+                            const char *next)
+{
+    struct pt_list_job *j = ud;
+    struct pt_http *h = j->h;
+    struct pt_buf b;
+
+    if (h != NULL) {
+        h->list = NULL;
+        if (count < 0) {
+            pt_awserr_respond(h, PT_AWSERR_SERVICE_UNAVAILABLE, NULL);
+        } else {
+            pt_buf_init(&b);
+            pt_buf_printf(&b, "{\"connections\":[%s]", ids);
+            if (strcmp(next, "0") != 0)
+                pt_buf_printf(&b, ",\"next\":\"%s\"", next);
+            pt_buf_puts(&b, "}");
+            respond_json(h, 200, &b);
+            pt_buf_cleanup(&b);
+        }
+    }
+    list_free(j);
+}
+
+static void list_cluster(struct pt_http *h, const struct pt_route_match *m)
+{
+    char *l = pt_http_query_value(h, "limit"), *n = pt_http_query_value(h, "next"), *end;
+    struct pt_list_job *j;
+    unsigned long v = LIST_DEFAULT;
+
+    if (l != NULL)
+        v = strtoul(l, &end, 10);
+    if ((l != NULL && (*l == '\0' || *end != '\0' || v < 1 || v > LIST_MAX)) ||
+        (n != NULL && (n[0] == '\0' || strspn(n, "0123456789") != strlen(n) || strlen(n) > 20))) {
+        pt_awserr_respond(h, PT_AWSERR_BAD_REQUEST,
+                          "limit must be 1 to 1000 and next a token from an earlier page");
+    } else {
+        j = pt_xcalloc(1, sizeof(*j));
+        j->origin = h->conn->w;
+        j->h = h;
+        pt_buf_init(&j->ids);
+        h->list = j;
+        pt_cluster_connections(h->conn->w, m->api->name, m->stage->name, n != NULL ? n : "0", v,
+                               on_cluster_page, j);
+    }
+    free(l);
+    free(n);
+}
+
 void pt_mgmt_list(struct pt_http *h, const struct pt_route_match *m)
 {
     struct pt_list_job *j;
@@ -208,6 +264,10 @@ void pt_mgmt_list(struct pt_http *h, const struct pt_route_match *m)
 
     if (!pt_http_method_is(h, "GET")) {
         pt_awserr_respond(h, PT_AWSERR_METHOD_NOT_ALLOWED, NULL);
+        return;
+    }
+    if (h->conn->w->cluster != NULL) {
+        list_cluster(h, m);
         return;
     }
     if (!list_params(h, &limit, &worker, &slot)) {

@@ -14,6 +14,7 @@
 
 #include "accesslog.h"
 #include "cache.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "errors.h"
@@ -46,6 +47,7 @@ struct server {
     struct pt_alog *alog;         /* the access log's writer thread */
     struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
     struct pt_cache_store *caches; /* the stages' response caches, across reloads */
+    struct pt_config *first;       /* the config started with: its cluster block is the links' */
     pthread_mutex_t lock;         /* guards reloading and reloader */
     bool reloading;               /* a reload thread is running */
     bool joinable;                /* reloader has not been joined yet */
@@ -131,6 +133,14 @@ static void take_config(struct pt_worker *w, void *arg)
     pt_config_unref(cfg);
 }
 
+static bool same_cluster(const struct pt_cluster_cfg *a, const struct pt_cluster_cfg *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a->redis_url, b->redis_url) == 0 && strcmp(a->node_id, b->node_id) == 0 &&
+           strcmp(a->host, b->host) == 0;
+}
+
 static void *reload_thread(void *arg)
 {
     struct server *s = arg;
@@ -141,6 +151,12 @@ static void *reload_thread(void *arg)
 
     pt_errors_init(&errs, s->path);
     cfg = pt_config_load(s->path, &errs);
+    if (cfg != NULL && !same_cluster(s->first->cluster, cfg->cluster)) {
+        pt_log(PT_LOG_ERR, "reload", "cluster: the cluster block cannot change on a reload; restart "
+                                     "to change it");
+        pt_config_unref(cfg);
+        cfg = NULL;
+    }
     if (cfg != NULL && !open_access_log(s->alog, cfg)) {
         pt_config_unref(cfg);
         cfg = NULL;
@@ -242,6 +258,8 @@ static bool start_slots(struct server *s, struct pt_config *cfg)
         pt_worker_init(&sl->worker, loop, cfg);
         sl->worker.alog = s->alog;
         sl->worker.id = i;
+        if (cfg->cluster != NULL)
+            pt_cluster_start(&sl->worker, cfg->cluster);
         sl->worker.peers = s->workers;
         sl->worker.npeers = s->n;
         s->workers[i] = &sl->worker;
@@ -265,6 +283,7 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     s->path = pt_xstrdup(path);
     pthread_mutex_init(&s->lock, NULL);
     pt_tls_client_init(); /* reads the trust store: before the loops */
+    s->first = pt_config_ref(cfg);
     s->alog = pt_alog_new();
     s->usage = pt_usage_store_new();
     pt_usage_bind(s->usage, cfg);
@@ -325,6 +344,7 @@ done:
     pt_alog_free(s->alog); /* after the workers handed over their last lines */
     pt_usage_store_free(s->usage);
     pt_cache_store_free(s->caches);
+    pt_config_unref(s->first); /* after the workers: their Redis links read its cluster block */
     pthread_mutex_destroy(&s->lock);
     pt_tls_client_cleanup();
     pt_offload_shutdown();

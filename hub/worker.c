@@ -9,6 +9,7 @@
 #include "accesslog.h"
 #include "call.h"
 #include "channel.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "jwks_cache.h"
@@ -58,6 +59,7 @@ void pt_worker_init(struct pt_worker *w, struct ev_loop *loop, struct pt_config 
 
 void pt_worker_cleanup(struct pt_worker *w)
 {
+    pt_cluster_stop(w);
     ev_prepare_stop(w->loop, &w->prepare);
     pt_sweep_stop(w);
     pt_upstream_pool_cleanup(w);

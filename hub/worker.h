@@ -23,6 +23,7 @@ struct pt_jwks_cache;
 struct pt_authz_cache;
 struct pt_metrics;
 struct pt_alog;
+struct pt_cluster;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -60,6 +61,7 @@ struct pt_worker {
     struct pt_authz_cache *authz;     /* REQUEST authorizer results (policy.c) */
     struct pt_metrics *metrics;       /* this worker's counters (metrics.c) */
     struct pt_alog *alog;             /* the access log's writer (borrowed), or NULL */
+    struct pt_cluster *cluster;       /* cluster mode (cluster.c), or NULL */
     struct pt_buf alog_buf;           /* access-log lines rendered this loop turn */
 
     struct pt_mailbox mailbox; /* how other workers reach this one */

@@ -11,6 +11,7 @@
 
 #include "accesslog.h"
 #include "call.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -104,6 +105,7 @@ static void send_101(struct pt_conn *c, const char *protocol)
     pt_http_cleanup(c);
     c->ws->established = true;
     c->ws->last_active_ms = c->ws->connected_at_ms;
+    pt_cluster_member(c->w, c->ws->api_name, c->ws->stage_name, c->ws->id, true);
     c->state = PT_CONN_WS;
     pt_conn_resume_read(c);
 }
@@ -338,6 +340,8 @@ void pt_ws_cleanup(struct pt_conn *c)
     if (c->peer_closed && ws->close_code == 0)
         ws->close_code = 1006;
     pt_channel_leave_all(w, c);
+    if (ws->established)
+        pt_cluster_member(w, ws->api_name, ws->stage_name, ws->id, false);
     start_disconnect(c);
     pt_worker_slot_free(w, ws->slot);
     w->nws--;

@@ -15,7 +15,8 @@
     X(EUPSTREAM, -10, "upstream failure")  \
     X(EPROTO, -11, "protocol error")       \
     X(EAUTH, -12, "authentication failed") \
-    X(ETOOBIG, -13, "too large")
+    X(ETOOBIG, -13, "too large")           \
+    X(EUNAVAILABLE, -14, "cluster unavailable")
 
 enum pt_err {
 #define X(name, val, msg) PT_##name = val,
