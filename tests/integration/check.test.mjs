@@ -229,11 +229,6 @@ test('--check: two APIs on the same base path with the same stage are an error',
   assertLine(out(r), 'apis[1]');
 });
 
-// Features not built yet at the time of writing; drop an entry when its feature lands.
-const LATER = [
-  ['cluster', { cluster: { redis: 'redis://127.0.0.1:6379/0', nodeId: 'node-a' } }, 'cluster'],
-];
-
 test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T, async (t) => {
   const r = await check(
     echoConfig({
@@ -250,14 +245,6 @@ test('--check: an HTTP API with HTTP_PROXY and AWS_PROXY integrations passes', T
   );
   assert.equal(r.code, 0, r.output);
 });
-
-for (const [name, over, where] of LATER) {
-  test(`--check: ${name} is refused as "not supported yet"`, T, async (t) => {
-    const r = await check(echoConfig(over), t);
-    assert.equal(r.code, 1, r.output);
-    assertLine(out(r), where, 'not supported yet');
-  });
-}
 
 test('--version exits 0 and prints a version', T, async () => {
   const r = await runPortico(['--version']);

@@ -448,7 +448,8 @@ static void test_access_log(void)
 
 static void test_not_supported_yet(void)
 {
-    EXPECT_ERRORS("{'cluster':{},'workers':2," ONE_API "}", E("cluster: not supported yet"));
+    EXPECT_ERRORS("{'cluster':{},'workers':2," ONE_API "}",
+                  E("cluster: missing required key \"redis\""));
     EXPECT_ERRORS("{'listen':[{'host':'0.0.0.0','port':8443,'tls':{}}]," ONE_API "}",
                   E("listen[0].tls: missing required key \"certificate\""),
                   E("listen[0].tls: missing required key \"privateKey\""));

@@ -1,0 +1,212 @@
+// Cluster mode (SPEC section 8) with a real redis-server and several Portico nodes, each with two
+// workers: the management API of any node reaches a connection on any node (AWS SDK), channel
+// publishes reach subscribers everywhere in order with the total count, presence and listings
+// cover every node, a node that is gone answers 410, and with Redis down each node keeps serving
+// its own while calls for other nodes answer 503 at once, until Redis is back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  PostToConnectionCommand,
+  GetConnectionCommand,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  startFor,
+  wsApi,
+  openWs,
+  nextText,
+  nextJson,
+  nextMessage,
+  freePort,
+  connectionIdOf,
+  closeEvent,
+  mgmtClient,
+  sdkError,
+  signedRequest,
+  runPortico,
+  writeTempConfig,
+  waitFor,
+  encId,
+  CREDENTIALS,
+} from './lib/portico.mjs';
+import { redisFor } from './lib/redis.mjs';
+
+const T = { timeout: 60000 };
+
+function nodeConfig(redis, nodeId, over = {}) {
+  return {
+    workers: 2,
+    credentials: CREDENTIALS,
+    cluster: { redis: redis.url, nodeId },
+    apis: [
+      wsApi({
+        integrations: { join: { type: 'CHANNEL', action: 'subscribe', channel: '$request.body.room' } },
+        routes: { join: { integration: 'join', routeResponse: true } },
+      }),
+    ],
+    ...over,
+  };
+}
+
+/** Opens a client on node <p> that joined <room>; resolves { ws, id }. */
+async function member(p, room) {
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  const id = await connectionIdOf(ws);
+  ws.send(JSON.stringify({ action: 'join', room }));
+  assert.deepEqual(await nextJson(ws), { subscribed: room });
+  return { ws, id };
+}
+
+test('the management API of any node reaches a connection on another node (AWS SDK)', T, async (t) => {
+  const redis = await redisFor(t);
+  const a = await startFor(t, nodeConfig(redis, 'node-a'));
+  const b = await startFor(t, nodeConfig(redis, 'node-b'));
+  const ws = await openWs(`${a.wsUrl}/dev`);
+  const id = await connectionIdOf(ws);
+  const viaB = mgmtClient(b.port, '/dev');
+  await viaB.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('from node b') }));
+  assert.equal(await nextText(ws), 'from node b');
+  const info = await viaB.send(new GetConnectionCommand({ ConnectionId: id }));
+  assert.ok(info.ConnectedAt instanceof Date);
+  assert.equal(info.Identity.SourceIp, '127.0.0.1');
+  // Binary bodies cross as they are.
+  await viaB.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from([0, 1, 2, 255]) }));
+  const bin = await nextMessage(ws);
+  assert.deepEqual([bin.isBinary, [...bin.data]], [true, [0, 1, 2, 255]]);
+  await viaB.send(new DeleteConnectionCommand({ ConnectionId: id }));
+  assert.equal((await closeEvent(ws)).code, 1000);
+  const gone = await sdkError(viaB, new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('x') }));
+  assert.equal(gone.name, 'GoneException');
+  // An id of an unknown node (no worker listens for it) is gone too, at once.
+  const forged = id.slice(0, 1) + (id[1] === 'A' ? 'B' : 'A') + id.slice(2);
+  const err = await sdkError(viaB, new GetConnectionCommand({ ConnectionId: forged }));
+  assert.match(err.name, /GoneException|BadRequestException/);
+});
+
+test('a publish on any node reaches subscribers on every node, in order, with the total count; presence and listings cover every node', T, async (t) => {
+  const redis = await redisFor(t);
+  const a = await startFor(t, nodeConfig(redis, 'node-a'));
+  const b = await startFor(t, nodeConfig(redis, 'node-b'));
+  const members = [];
+  for (let i = 0; i < 3; i++) members.push(await member(a, 'lobby'));
+  for (let i = 0; i < 2; i++) members.push(await member(b, 'lobby'));
+  const got = members.map(() => []);
+  members.forEach((m, i) => m.ws.on('message', (d) => got[i].push(String(d))));
+
+  const N = 40;
+  for (let i = 0; i < N; i++) {
+    const via = i % 2 === 0 ? a : b;
+    const r = await signedRequest(via.port, 'POST', '/dev/@channels/lobby', `m${i}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.text), { delivered: 5 });
+  }
+  await waitFor(() => got.every((g) => g.length === N), { timeoutMs: 5000, what: 'every message on every node' });
+  const want = Array.from({ length: N }, (_, i) => `m${i}`);
+  got.forEach((g) => assert.deepEqual(g, want)); // nothing lost, one order everywhere
+
+  const ids = members.map((m) => m.id).sort();
+  for (const via of [a, b]) {
+    const pres = JSON.parse((await signedRequest(via.port, 'GET', '/dev/@channels/lobby')).text);
+    assert.equal(pres.count, 5);
+    assert.deepEqual([...pres.connections].sort(), ids);
+  }
+  // The stage's connections, page by page, from node b.
+  const seen = new Set();
+  let next;
+  for (let pages = 0; pages < 20; pages++) {
+    const q = `?limit=2${next ? `&next=${encodeURIComponent(next)}` : ''}`;
+    const page = JSON.parse((await signedRequest(b.port, 'GET', `/dev/@connections${q}`)).text);
+    page.connections.forEach((c) => seen.add(c));
+    next = page.next;
+    if (!next) break;
+  }
+  assert.deepEqual([...seen].sort(), ids);
+
+  // Leaving (a close on node a) leaves the presence everywhere.
+  members[0].ws.close();
+  await waitFor(async () => JSON.parse((await signedRequest(b.port, 'GET', '/dev/@channels/lobby')).text).count === 4, { what: 'presence without the closed one' });
+  for (const m of members.slice(1)) m.ws.close();
+});
+
+test('a node that is gone: posts to its connections answer 410 from the others', T, async (t) => {
+  const redis = await redisFor(t);
+  const a = await startFor(t, nodeConfig(redis, 'node-a'));
+  const b = await startFor(t, nodeConfig(redis, 'node-b'));
+  const ws = await openWs(`${a.wsUrl}/dev`);
+  const id = await connectionIdOf(ws);
+  ws.on('error', () => {});
+  await a.stop('SIGKILL');
+  const started = Date.now();
+  const r = await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'anyone there?');
+  assert.equal(r.status, 410);
+  assert.ok(Date.now() - started < 1000, 'the 410 took more than a second');
+});
+
+test('Redis down: each node serves its own, calls for other nodes get 503 at once; Redis back: all flows again', T, async (t) => {
+  const redis = await redisFor(t);
+  const aAdmin = await freePort();
+  const a = await startFor(t, nodeConfig(redis, 'node-a', { admin: { host: '127.0.0.1', port: aAdmin } }));
+  const b = await startFor(t, nodeConfig(redis, 'node-b'));
+  const metric = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${aAdmin}/metrics`)).text();
+    return Number(text.match(/^portico_cluster_up (\d)/m)?.[1]);
+  };
+  await waitFor(async () => (await metric().catch(() => NaN)) === 1, { what: 'portico_cluster_up 1' });
+  const { ws, id } = await member(a, 'news');
+  await redis.stop();
+  await waitFor(async () => (await metric()) === 0, { what: 'portico_cluster_up 0' });
+
+  const started = Date.now();
+  const remote = await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'x');
+  assert.equal(remote.status, 503);
+  assert.equal(remote.headers['x-amzn-errortype'], 'ServiceUnavailableException');
+  assert.deepEqual(JSON.parse(remote.text), { message: 'Service Unavailable' });
+  const pub = await signedRequest(a.port, 'POST', '/dev/@channels/news', 'x');
+  assert.equal(pub.status, 503);
+  assert.ok(Date.now() - started < 1000, 'a 503 took more than a second');
+  // Its own connections: node a still posts to them and runs their routes.
+  assert.equal((await signedRequest(a.port, 'POST', `/dev/@connections/${encId(id)}`, 'still here')).status, 200);
+  assert.equal(await nextText(ws), 'still here');
+  ws.send('echo');
+  assert.equal(await nextText(ws), 'echo');
+
+  await redis.start(); // empty: the nodes put back what they hold
+  await waitFor(async () => (await metric()) === 1, { timeoutMs: 10000, what: 'portico_cluster_up 1 again' });
+  await waitFor(async () => (await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'back')).status === 200, { timeoutMs: 5000, what: 'a post through node b' });
+  assert.equal(await nextText(ws), 'back');
+  const pres = JSON.parse((await signedRequest(b.port, 'GET', '/dev/@channels/news')).text);
+  assert.deepEqual(pres, { count: 1, connections: [id] });
+  const again = await signedRequest(b.port, 'POST', '/dev/@channels/news', 'news');
+  assert.deepEqual(JSON.parse(again.text), { delivered: 1 });
+  assert.equal(await nextText(ws), 'news');
+  ws.close();
+});
+
+test('--check: the cluster block; a reload cannot change it', T, async (t) => {
+  const bad = await writeTempConfig({
+    cluster: { redis: ['redis://127.0.0.1:1/0', 'redis://127.0.0.1:2/0'], nodeId: '' },
+    apis: [wsApi()],
+  });
+  t.after(bad.cleanup);
+  let r = await runPortico(['--check', bad.file]);
+  assert.equal(r.code, 1, r.output);
+  assert.match(r.output, /cluster\.redis: a list of several Redis servers is not supported yet/);
+  const url = await writeTempConfig({ cluster: { redis: 'http://127.0.0.1:6379', extra: 1 }, apis: [wsApi()] });
+  t.after(url.cleanup);
+  r = await runPortico(['--check', url.file]);
+  assert.match(r.output, /cluster\.extra: unknown key/);
+  const url2 = await writeTempConfig({ cluster: { redis: 'http://127.0.0.1:6379' }, apis: [wsApi()] });
+  t.after(url2.cleanup);
+  r = await runPortico(['--check', url2.file]);
+  assert.match(r.output, /cluster\.redis: expected redis:\/\/\[:password@\]host\[:port\]\[\/db\], got "http:\/\/127\.0\.0\.1:6379"/);
+
+  const redis = await redisFor(t);
+  const p = await startFor(t, nodeConfig(redis, 'node-a'));
+  await p.writeConfig(nodeConfig(redis, 'node-z'));
+  p.signal('SIGHUP');
+  await waitFor(() => p.logs().some((l) => l.includes('cannot change on a reload')), { what: 'the refused reload' });
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  ws.send('still serving');
+  assert.equal(await nextText(ws), 'still serving');
+  ws.close();
+});
