@@ -325,6 +325,11 @@ static void start_disconnect(struct pt_conn *c)
     x->req.disconnect_status = ws->close_code ? ws->close_code : 1006;
     x->disconnect_reason = pt_xstrdup(ws->close_reason ? ws->close_reason : "");
     x->req.disconnect_reason = x->disconnect_reason;
+    /* The call outlives the connection: what it borrowed from it, it now owns. */
+    x->host = pt_xstrdup(x->req.domain_name);
+    x->req.domain_name = x->host;
+    x->authorizer = ws->authorizer != NULL ? cJSON_Duplicate(ws->authorizer, true) : NULL;
+    x->req.authorizer = x->authorizer;
     pt_accesslog_disconnect(c, x->request_id);
     /* Not linked to the connection: it outlives it. */
     pt_callx_invoke(x, on_disconnect_done);

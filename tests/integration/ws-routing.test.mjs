@@ -470,3 +470,25 @@ test('several clients are independent', T, async (t) => {
   assert.equal(new Set(ids).size, clients.length);
   for (const ws of clients) ws.close();
 });
+
+// The $disconnect call outlives its connection: a MOCK there renders after the connection is
+// freed, so it must read its own copies (the sanitizer run catches a read of freed memory).
+test('a $disconnect MOCK that reads domainName and the connection runs after the close, and the server carries on', T, async (t) => {
+  const p = await startFor(t, echoConfig({
+    api: {
+      integrations: { bye: mock('bye $context.connectionId from $context.domainName', 200) },
+      routes: { $disconnect: { integration: 'bye' } },
+    },
+  }));
+  for (let i = 0; i < 5; i++) {
+    const ws = await openWs(`${p.wsUrl}/dev`);
+    ws.send('x');
+    assert.equal(await nextText(ws), 'x');
+    ws.close();
+  }
+  const ws = await openWs(`${p.wsUrl}/dev`);
+  ws.send('still fine');
+  assert.equal(await nextText(ws), 'still fine');
+  ws.close();
+  assert.equal(p.hasExited(), false);
+});
