@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <ev.h>
+#include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
 
 #include "channel.h"
@@ -16,6 +17,7 @@
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "redis_link.h"
+#include "cluster_lease.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -24,6 +26,9 @@
 #define CHANNEL_PREFIX "portico:ch:"
 #define PRESENCE_PREFIX "portico:pr:"
 #define STAGE_PREFIX   "portico:st:"
+#define CONN_PREFIX    "portico:conn:"
+#define CONN_CHANNELS_PREFIX "portico:cc:"
+#define NODE_CONNS_PREFIX "portico:nc:"
 
 /* SCARD and PUBLISH in one step, so the count is the subscribers the message reached. */
 static const char publish_script[] =
@@ -40,6 +45,9 @@ struct pt_cluster_call {
 
 struct pt_cluster {
     struct pt_redis_link *link;
+    const struct pt_cluster_cfg *cfg;
+    char self[48]; /* "node:run": this process in Redis's sets of nodes */
+    ev_timer lease; /* worker 0: renewing the lease and reaping (cluster_lease.c) */
     char inbox[48];
     uint64_t next_serial;
     struct pt_cluster_call *calls; /* waiting for their answers */
@@ -223,45 +231,81 @@ static void on_message(struct pt_worker *w, const char *channel, size_t clen, co
 
 /* ---- Channels, presence, stage sets ---- */
 
-static void set_op(struct pt_worker *w, const char *verb, const char *prefix, const char *key,
-                   const char *member)
+/* Sends a command of NUL-terminated words (NULL-terminated list); nothing while down: what
+ * was missed is made good when the link comes back up (on_up). */
+static void words(struct pt_worker *w, const char *const *argv)
 {
-    struct pt_buf k;
-    const char *argv[3];
-    size_t lens[3];
+    const char *args[12];
+    size_t lens[12];
+    int n;
 
     if (!pt_cluster_up(w))
-        return; /* made good when the link comes back up (on_up) */
-    pt_buf_init(&k);
-    pt_buf_puts(&k, prefix);
-    pt_buf_puts(&k, key);
-    argv[0] = verb;
-    argv[1] = k.data;
-    argv[2] = member;
-    lens[0] = strlen(verb);
-    lens[1] = k.len;
-    lens[2] = strlen(member);
-    pt_redis_command(w->cluster->link, NULL, NULL, 3, argv, lens);
-    pt_buf_cleanup(&k);
+        return;
+    for (n = 0; argv[n] != NULL && n < 12; n++) {
+        args[n] = argv[n];
+        lens[n] = strlen(argv[n]);
+    }
+    pt_redis_command(w->cluster->link, NULL, NULL, n, args, lens);
 }
+
+#define WORDS(w, ...) words((w), (const char *const[]){__VA_ARGS__, NULL})
 
 void pt_cluster_presence(struct pt_worker *w, const char *key, const char *id, bool add)
 {
-    if (w->cluster != NULL)
-        set_op(w, add ? "SADD" : "SREM", PRESENCE_PREFIX, key, id);
-}
-
-void pt_cluster_member(struct pt_worker *w, const char *api, const char *stage, const char *id,
-                       bool add)
-{
-    struct pt_buf k;
+    struct pt_buf pres, cc;
 
     if (w->cluster == NULL)
         return;
-    pt_buf_init(&k);
-    pt_buf_printf(&k, "%s\n%s", api, stage);
-    set_op(w, add ? "SADD" : "SREM", STAGE_PREFIX, k.data, id);
-    pt_buf_cleanup(&k);
+    pt_buf_init(&pres);
+    pt_buf_init(&cc);
+    pt_buf_printf(&pres, PRESENCE_PREFIX "%s", key);
+    pt_buf_printf(&cc, CONN_CHANNELS_PREFIX "%s", id);
+    WORDS(w, add ? "SADD" : "SREM", pres.data, id);
+    WORDS(w, add ? "SADD" : "SREM", cc.data, key); /* for reaping: the channels to leave */
+    pt_buf_cleanup(&pres);
+    pt_buf_cleanup(&cc);
+}
+
+void pt_cluster_member(struct pt_worker *w, struct pt_conn *c, bool add)
+{
+    struct pt_ws *ws = c->ws;
+    struct pt_buf stage, rec, cc, mine, auth;
+    char ip[46], at[24];
+
+    if (w->cluster == NULL)
+        return;
+    pt_buf_init(&stage);
+    pt_buf_init(&rec);
+    pt_buf_init(&cc);
+    pt_buf_init(&mine);
+    pt_buf_init(&auth);
+    pt_buf_printf(&stage, STAGE_PREFIX "%s\n%s", ws->api_name, ws->stage_name);
+    pt_buf_printf(&rec, CONN_PREFIX "%s", ws->id);
+    pt_buf_printf(&cc, CONN_CHANNELS_PREFIX "%s", ws->id);
+    pt_buf_printf(&mine, NODE_CONNS_PREFIX "%s", w->cluster->self);
+    if (add) {
+        char *a = ws->authorizer != NULL ? cJSON_PrintUnformatted(ws->authorizer) : NULL;
+
+        pt_buf_puts(&auth, a != NULL ? a : "");
+        free(a);
+        pt_conn_peer_ip(c, ip);
+        snprintf(at, sizeof(at), "%lld", ws->connected_at_ms);
+        WORDS(w, "SADD", stage.data, ws->id);
+        WORDS(w, "HSET", rec.data, "api", ws->api_name, "stage", ws->stage_name, "connectedAt", at,
+              "sourceIp", ip, "userAgent", ws->user_agent ? ws->user_agent : "");
+        WORDS(w, "HSET", rec.data, "host", ws->host ? ws->host : "", "authorizer",
+              auth.data ? auth.data : "");
+        WORDS(w, "SADD", mine.data, ws->id);
+    } else {
+        WORDS(w, "SREM", stage.data, ws->id);
+        WORDS(w, "SREM", mine.data, ws->id);
+        WORDS(w, "DEL", rec.data, cc.data);
+    }
+    pt_buf_cleanup(&stage);
+    pt_buf_cleanup(&rec);
+    pt_buf_cleanup(&cc);
+    pt_buf_cleanup(&mine);
+    pt_buf_cleanup(&auth);
 }
 
 void pt_cluster_watch(struct pt_worker *w, const char *key, bool on)
@@ -289,7 +333,7 @@ static void on_up(struct pt_worker *w)
         struct pt_conn *c = w->slots[i];
 
         if (c != NULL && c->state == PT_CONN_WS)
-            pt_cluster_member(w, c->ws->api_name, c->ws->stage_name, c->ws->id, true);
+            pt_cluster_member(w, c, true);
     }
 }
 
@@ -433,14 +477,40 @@ void pt_cluster_connections(struct pt_worker *w, const char *api, const char *st
 
 /* ---- Start and stop ---- */
 
-void pt_cluster_start(struct pt_worker *w, const struct pt_cluster_cfg *cfg)
+void pt_cluster_start(struct pt_worker *w, const struct pt_cluster_cfg *cfg, uint64_t run)
 {
     struct pt_cluster *cl = pt_xcalloc(1, sizeof(*cl));
 
     w->cluster = cl;
     w->node = cfg->node;
+    cl->cfg = cfg;
+    snprintf(cl->self, sizeof(cl->self), "%u:%016llx", (unsigned)cfg->node,
+             (unsigned long long)run);
     inbox_name(cl->inbox, sizeof(cl->inbox), cfg->node, w->id);
     cl->link = pt_redis_link_new(w, cfg, on_message, on_up);
+    if (w->id == 0)
+        pt_cluster_lease_start(w);
+}
+
+ev_timer *pt_cluster_lease_timer(struct pt_worker *w)
+{
+    return &w->cluster->lease;
+}
+
+const char *pt_cluster_self(const struct pt_worker *w)
+{
+    return w->cluster->self;
+}
+
+const struct pt_cluster_cfg *pt_cluster_config(const struct pt_worker *w)
+{
+    return w->cluster->cfg;
+}
+
+bool pt_cluster_command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,
+                        const char **argv, const size_t *lens)
+{
+    return pt_cluster_up(w) && pt_redis_command(w->cluster->link, fn, ud, argc, argv, lens);
 }
 
 void pt_cluster_stop(struct pt_worker *w)
@@ -451,6 +521,8 @@ void pt_cluster_stop(struct pt_worker *w)
         return;
     while (cl->calls != NULL)
         end_call(cl->calls, PT_ECANCELED, NULL, 0);
+    if (w->id == 0)
+        pt_cluster_lease_stop(w); /* a node that leaves cleanly gives its lease back */
     w->cluster = NULL;
     pt_redis_link_free(cl->link); /* pending replies run now, and find no cluster */
     free(cl);

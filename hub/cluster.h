@@ -17,7 +17,9 @@ struct pt_worker;
 struct pt_cluster_cfg;
 struct pt_cluster_call;
 
-void pt_cluster_start(struct pt_worker *w, const struct pt_cluster_cfg *cfg);
+/* <run> is this process's random id: its connections are kept under node:run in Redis, so a
+ * restarted node never mistakes the last run's connections for its own. */
+void pt_cluster_start(struct pt_worker *w, const struct pt_cluster_cfg *cfg, uint64_t run);
 /* Pending calls end with PT_ECANCELED. */
 void pt_cluster_stop(struct pt_worker *w);
 
@@ -42,9 +44,11 @@ void pt_cluster_call(struct pt_worker *w, uint16_t node, uint8_t worker,
 void pt_cluster_watch(struct pt_worker *w, const char *key, bool on);
 /* Connection <id> joins or leaves channel <key>'s presence. */
 void pt_cluster_presence(struct pt_worker *w, const char *key, const char *id, bool add);
-/* Connection <id> opens or closes on <api>/<stage>. */
-void pt_cluster_member(struct pt_worker *w, const char *api, const char *stage, const char *id,
-                       bool add);
+/* WebSocket connection <c> is open (added) or closing: it enters or leaves its stage's set, and
+ * its record (what a survivor needs to run its $disconnect if this node dies) is kept or
+ * dropped. */
+struct pt_conn;
+void pt_cluster_member(struct pt_worker *w, struct pt_conn *c, bool add);
 
 /* A publish's outcome: <delivered> subscribers (over every node), or -1 when Redis is down. */
 typedef void pt_cluster_published_fn(struct pt_worker *w, void *ud, long delivered);
@@ -61,5 +65,18 @@ void pt_cluster_subscribers(struct pt_worker *w, const char *key, pt_cluster_ids
 /* A page of <api>/<stage>'s connections on every node, from <cursor> ("0": the first). */
 void pt_cluster_connections(struct pt_worker *w, const char *api, const char *stage,
                             const char *cursor, size_t limit, pt_cluster_ids_fn *fn, void *ud);
+
+/* ---- For cluster_lease.c ---- */
+
+#include "redis_link.h"
+
+#include <ev.h>
+
+const char *pt_cluster_self(const struct pt_worker *w);
+ev_timer *pt_cluster_lease_timer(struct pt_worker *w);
+const struct pt_cluster_cfg *pt_cluster_config(const struct pt_worker *w);
+/* A command on this worker's link; false (and no reply) when the link is down. */
+bool pt_cluster_command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,
+                        const char **argv, const size_t *lens);
 
 #endif

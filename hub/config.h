@@ -45,6 +45,7 @@ struct pt_cluster_cfg {
     int port;
     int db;
     char *password; /* owned, or NULL; never logged */
+    long long lease_s; /* a node silent this long is gone: its connections are reaped */
 };
 
 struct pt_limits {

@@ -18,6 +18,7 @@
 static const struct pt_conf_field cluster_fields[] = {
     {"redis", PT_CONF_ANY, .required = true},
     {"nodeId", PT_CONF_ANY},
+    {"leaseSeconds", PT_CONF_ANY},
     {NULL},
 };
 
@@ -105,7 +106,7 @@ static uint16_t node_number(const char *id)
 
 void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
 {
-    const cJSON *redis, *node_id;
+    const cJSON *redis, *node_id, *lease;
     struct pt_cluster_cfg *cl;
     const char *why;
     char name[256];
@@ -114,6 +115,7 @@ void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_er
         return;
     redis = cJSON_GetObjectItemCaseSensitive(obj, "redis");
     node_id = cJSON_GetObjectItemCaseSensitive(obj, "nodeId");
+    lease = cJSON_GetObjectItemCaseSensitive(obj, "leaseSeconds");
     if (cJSON_IsArray(redis)) {
         if (cJSON_GetArraySize(redis) != 1) {
             pt_errors_add(errs, "cluster.redis",
@@ -146,6 +148,14 @@ void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_er
         cl->node_id = pt_xstrdup(name);
     }
     cl->node = node_number(cl->node_id);
+    cl->lease_s = 15;
+    if (lease != NULL) {
+        if (!cJSON_IsNumber(lease) || lease->valuedouble != (double)(int)lease->valuedouble ||
+            lease->valueint < 3 || lease->valueint > 300)
+            pt_conf_expected(lease, "whole seconds, 3 to 300", "cluster.leaseSeconds", errs);
+        else
+            cl->lease_s = lease->valueint;
+    }
     cl->redis_url = pt_xstrdup(redis->valuestring);
     c->cluster = cl;
 }

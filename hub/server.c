@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "cluster.h"
 #include "config.h"
+#include "connid.h"
 #include "conn.h"
 #include "errors.h"
 #include "h2.h"
@@ -48,6 +49,7 @@ struct server {
     struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
     struct pt_cache_store *caches; /* the stages' response caches, across reloads */
     struct pt_config *first;       /* the config started with: its cluster block is the links' */
+    uint64_t run;                  /* this process among the cluster's nodes */
     pthread_mutex_t lock;         /* guards reloading and reloader */
     bool reloading;               /* a reload thread is running */
     bool joinable;                /* reloader has not been joined yet */
@@ -259,7 +261,7 @@ static bool start_slots(struct server *s, struct pt_config *cfg)
         sl->worker.alog = s->alog;
         sl->worker.id = i;
         if (cfg->cluster != NULL)
-            pt_cluster_start(&sl->worker, cfg->cluster);
+            pt_cluster_start(&sl->worker, cfg->cluster, s->run);
         sl->worker.peers = s->workers;
         sl->worker.npeers = s->n;
         s->workers[i] = &sl->worker;
@@ -284,6 +286,7 @@ int pt_server_run(struct pt_config *cfg, const char *path)
     pthread_mutex_init(&s->lock, NULL);
     pt_tls_client_init(); /* reads the trust store: before the loops */
     s->first = pt_config_ref(cfg);
+    s->run = pt_connid_random64();
     s->alog = pt_alog_new();
     s->usage = pt_usage_store_new();
     pt_usage_bind(s->usage, cfg);

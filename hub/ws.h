@@ -97,4 +97,10 @@ struct pt_conn *pt_ws_find(struct pt_worker *w, const char *id, size_t len, bool
 /* Bytes queued to <c> that are not yet written. */
 size_t pt_ws_queued_bytes(const struct pt_conn *c);
 
+/* Runs the $disconnect of a connection whose node is gone (cluster_lease.c), from its record:
+ * close code 1006, on this worker, under this node's config of its API and stage. */
+void pt_ws_disconnect_orphan(struct pt_worker *w, const char *id, const char *api_name,
+                             const char *stage_name, long long connected_at_ms, const char *ip,
+                             const char *user_agent, const char *host, const char *authorizer);
+
 #endif

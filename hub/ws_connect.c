@@ -105,7 +105,7 @@ static void send_101(struct pt_conn *c, const char *protocol)
     pt_http_cleanup(c);
     c->ws->established = true;
     c->ws->last_active_ms = c->ws->connected_at_ms;
-    pt_cluster_member(c->w, c->ws->api_name, c->ws->stage_name, c->ws->id, true);
+    pt_cluster_member(c->w, c, true);
     c->state = PT_CONN_WS;
     pt_conn_resume_read(c);
 }
@@ -335,6 +335,46 @@ static void start_disconnect(struct pt_conn *c)
     pt_callx_invoke(x, on_disconnect_done);
 }
 
+void pt_ws_disconnect_orphan(struct pt_worker *w, const char *id, const char *api_name,
+                             const char *stage_name, long long connected_at_ms, const char *ip,
+                             const char *user_agent, const char *host, const char *authorizer)
+{
+    const struct pt_api *api = NULL;
+    const struct pt_stage *stage = NULL;
+    struct pt_callx *x;
+    size_t i;
+
+    for (i = 0; i < w->cfg->napis; i++)
+        if (strcmp(w->cfg->apis[i].name, api_name) == 0 &&
+            w->cfg->apis[i].protocol == PT_PROTO_WEBSOCKET)
+            api = &w->cfg->apis[i];
+    if (api != NULL)
+        stage = pt_api_stage(api, stage_name);
+    if (stage == NULL || api->route_disconnect == NULL ||
+        api->route_disconnect->integration == NULL || strlen(id) >= sizeof(x->connection_id))
+        return;
+    x = pt_callx_new(w, w->cfg, api->route_disconnect, PT_EVENT_DISCONNECT);
+    strcpy(x->connection_id, id);
+    pt_connid_request_id(x->request_id);
+    snprintf(x->source_ip, sizeof(x->source_ip), "%s", ip);
+    x->req.api_name = api->name;
+    x->req.stage = stage->name;
+    x->req.stage_vars = stage->vars;
+    x->req.nstage_vars = stage->nvars;
+    x->host = pt_xstrdup(host[0] != '\0' ? host : "localhost");
+    x->req.domain_name = x->host;
+    x->user_agent = user_agent[0] != '\0' ? pt_xstrdup(user_agent) : NULL;
+    x->req.user_agent = x->user_agent;
+    x->req.connected_at_ms = connected_at_ms;
+    x->authorizer = authorizer[0] != '\0' ? cJSON_Parse(authorizer) : NULL;
+    x->req.authorizer = x->authorizer;
+    x->req.request_time_ms = now_ms(w);
+    x->req.disconnect_status = 1006; /* its node vanished without a close */
+    x->disconnect_reason = pt_xstrdup("");
+    x->req.disconnect_reason = x->disconnect_reason;
+    pt_callx_invoke(x, on_disconnect_done);
+}
+
 void pt_ws_cleanup(struct pt_conn *c)
 {
     struct pt_ws *ws = c->ws;
@@ -346,7 +386,7 @@ void pt_ws_cleanup(struct pt_conn *c)
         ws->close_code = 1006;
     pt_channel_leave_all(w, c);
     if (ws->established)
-        pt_cluster_member(w, ws->api_name, ws->stage_name, ws->id, false);
+        pt_cluster_member(w, c, false);
     start_disconnect(c);
     pt_worker_slot_free(w, ws->slot);
     w->nws--;

@@ -210,3 +210,40 @@ test('--check: the cluster block; a reload cannot change it', T, async (t) => {
   assert.equal(await nextText(ws), 'still serving');
   ws.close();
 });
+
+test('a node that dies: its connections leave presence and listings, and a survivor runs each $disconnect once (1006)', T, async (t) => {
+  const { backendFor } = await import('./lib/backends.mjs');
+  const redis = await redisFor(t);
+  const backend = await backendFor(t, { status: 200 });
+  const over = (nodeId) => {
+    const cfg = nodeConfig(redis, nodeId);
+    cfg.cluster.leaseSeconds = 3;
+    cfg.apis[0].integrations.bye = { type: 'HTTP_PROXY', uri: `http://127.0.0.1:${backend.port}/bye` };
+    cfg.apis[0].routes.$disconnect = { integration: 'bye' };
+    return cfg;
+  };
+  const a = await startFor(t, over('node-a'));
+  const b = await startFor(t, over('node-b'));
+  const doomed = [await member(a, 'room'), await member(a, 'room')];
+  const survivor = await member(b, 'room');
+  doomed.forEach((m) => m.ws.on('error', () => {}));
+  const count = async () => JSON.parse((await signedRequest(b.port, 'GET', '/dev/@channels/room')).text).count;
+  assert.equal(await count(), 3);
+
+  await a.stop('SIGKILL');
+  const died = Date.now();
+  await waitFor(async () => (await count()) === 1, { timeoutMs: 15000, intervalMs: 200, what: 'presence without the dead node' });
+  assert.ok(Date.now() - died < 10000, `reaped after ${Date.now() - died} ms`);
+  const listed = JSON.parse((await signedRequest(b.port, 'GET', '/dev/@connections')).text);
+  assert.deepEqual(listed.connections, [survivor.id]);
+  await waitFor(() => backend.count((r) => r.eventType === 'DISCONNECT') >= 2, { timeoutMs: 5000, what: 'two $disconnect calls' });
+  const calls = backend.requests.filter((r) => r.eventType === 'DISCONNECT');
+  assert.deepEqual(calls.map((r) => r.connectionId).sort(), doomed.map((m) => m.id).sort());
+  assert.ok(calls.every((r) => r.headers.disconnectstatuscode === '1006'), JSON.stringify(calls.map((r) => r.headers)));
+  // Exactly once, and never for the living.
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal(backend.count((r) => r.eventType === 'DISCONNECT'), 2);
+  survivor.ws.send('alive');
+  assert.equal(await nextText(survivor.ws), 'alive');
+  survivor.ws.close();
+});
