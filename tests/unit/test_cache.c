@@ -69,7 +69,7 @@ static void test_lru_within_capacity(void)
     struct pt_cache_store *s;
     struct pt_cache *c = make_cache(&s, 1);
     struct pt_cache_entry *held;
-    char key[8];
+    char key[16];
     int i;
 
     memset(big, 'x', sizeof(big) - 1);
