@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "portico/buf.h"
+#include "portico/hash.h"
 #include "portico/xalloc.h"
 
 #define FIRST_BUCKETS 256
@@ -26,15 +27,6 @@ struct pt_cache_store {
     pthread_mutex_t lock; /* binding only */
     struct pt_cache *caches;
 };
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    for (; *s != '\0'; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
 
 /* ---- Entries ---- */
 
@@ -109,7 +101,7 @@ static void lru_push(struct pt_cache *c, struct pt_cache_entry *e)
 
 static struct pt_cache_entry **slot_of(struct pt_cache *c, const char *key)
 {
-    struct pt_cache_entry **pp = &c->table[hash(key) & (c->nbuckets - 1)];
+    struct pt_cache_entry **pp = &c->table[pt_hash_str(key) & (c->nbuckets - 1)];
 
     while (*pp != NULL && strcmp((*pp)->key, key) != 0)
         pp = &(*pp)->hnext;
@@ -135,8 +127,8 @@ static void grow(struct pt_cache *c)
     for (i = 0; i < c->nbuckets; i++) {
         for (e = c->table[i]; e != NULL; e = next) {
             next = e->hnext;
-            e->hnext = table[hash(e->key) & (n - 1)];
-            table[hash(e->key) & (n - 1)] = e;
+            e->hnext = table[pt_hash_str(e->key) & (n - 1)];
+            table[pt_hash_str(e->key) & (n - 1)] = e;
         }
     }
     free(c->table);

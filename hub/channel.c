@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "portico/channel.h"
 #include "portico/err.h"
+#include "portico/hash.h"
 #include "portico/xalloc.h"
 #include "worker.h"
 #include "ws.h"
@@ -44,16 +45,6 @@ bool pt_channel_name_ok(const char *name)
             n >= PT_CHANNEL_NAME_MAX)
             return false;
     return n > 0;
-}
-
-/* FNV-1a: channel names are short and not chosen to collide by anyone we don't trust. */
-static uint64_t hash_key(const char *k)
-{
-    uint64_t h = 1469598103934665603ull;
-
-    for (; *k != '\0'; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ull;
-    return h;
 }
 
 static char *make_key(const char *api, const char *stage, const char *name)
@@ -140,7 +131,7 @@ int pt_channel_join(struct pt_worker *w, struct pt_conn *c, const char *name)
         return PT_EINVAL;
     m = map_of(w);
     key = make_key(ws->api_name, ws->stage_name, name);
-    h = hash_key(key);
+    h = pt_hash_str(key);
     ch = find(m, key, h);
     if (ch == NULL) {
         if (m->count >= m->nbuckets)
@@ -204,7 +195,7 @@ int pt_channel_leave(struct pt_worker *w, struct pt_conn *c, const char *name)
     if (w->chans == NULL)
         return 0;
     key = make_key(ws->api_name, ws->stage_name, name);
-    ch = find(w->chans, key, hash_key(key));
+    ch = find(w->chans, key, pt_hash_str(key));
     free(key);
     for (i = 0; ch != NULL && i < ws->chans.n; i++)
         if (ws->chans.items[i].chan == ch) {
@@ -234,7 +225,7 @@ static struct pt_chan *lookup(struct pt_worker *w, const char *api, const char *
     if (w->chans == NULL)
         return NULL;
     key = make_key(api, stage, name);
-    ch = find(w->chans, key, hash_key(key));
+    ch = find(w->chans, key, pt_hash_str(key));
     free(key);
     return ch;
 }

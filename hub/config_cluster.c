@@ -13,6 +13,7 @@
 #include "config.h"
 #include "errors.h"
 #include "portico/conf.h"
+#include "portico/hash.h"
 #include "portico/xalloc.h"
 
 static const struct pt_conf_field cluster_fields[] = {
@@ -97,11 +98,7 @@ static bool parse_url(const char *url, struct pt_cluster_cfg *cl, const char **w
  * names that collide are found at start (their leases meet in Redis) and reported. */
 static uint16_t node_number(const char *id)
 {
-    uint32_t h = 2166136261u;
-
-    for (; *id != '\0'; id++)
-        h = (h ^ (uint8_t)*id) * 16777619u;
-    return (uint16_t)(h % 65535u + 1u);
+    return (uint16_t)(pt_hash_str(id) % 65535u + 1u);
 }
 
 void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)

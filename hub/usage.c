@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "portico/buf.h"
+#include "portico/hash.h"
 #include "portico/xalloc.h"
 
 #define STORE_BUCKETS 1024
@@ -55,12 +56,9 @@ void pt_usage_store_free(struct pt_usage_store *s)
 /* The object named <name> (size <size>, zeroed when new). Call with the lock held. */
 static void *lookup(struct pt_usage_store *s, const char *name, size_t size)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    const char *p;
+    uint64_t h = pt_hash_str(name);
     struct entry *e;
 
-    for (p = name; *p != '\0'; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
     for (e = s->table[h % STORE_BUCKETS]; e != NULL; e = e->next)
         if (strcmp(e->name, name) == 0)
             return e->obj;
