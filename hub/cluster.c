@@ -18,6 +18,7 @@
 #include "portico/xalloc.h"
 #include "redis_link.h"
 #include "cluster_lease.h"
+#include "cluster_usage.h"
 #include "worker.h"
 #include "ws.h"
 
@@ -48,6 +49,7 @@ struct pt_cluster {
     const struct pt_cluster_cfg *cfg;
     char self[48]; /* "node:run": this process in Redis's sets of nodes */
     ev_timer lease; /* worker 0: renewing the lease and reaping (cluster_lease.c) */
+    ev_timer usage; /* worker 0: sharing usage-plan counts (cluster_usage.c) */
     char inbox[48];
     uint64_t next_serial;
     struct pt_cluster_call *calls; /* waiting for their answers */
@@ -488,13 +490,20 @@ void pt_cluster_start(struct pt_worker *w, const struct pt_cluster_cfg *cfg, uin
              (unsigned long long)run);
     inbox_name(cl->inbox, sizeof(cl->inbox), cfg->node, w->id);
     cl->link = pt_redis_link_new(w, cfg, on_message, on_up);
-    if (w->id == 0)
+    if (w->id == 0) {
         pt_cluster_lease_start(w);
+        pt_cluster_usage_start(w);
+    }
 }
 
 ev_timer *pt_cluster_lease_timer(struct pt_worker *w)
 {
     return &w->cluster->lease;
+}
+
+ev_timer *pt_cluster_usage_timer(struct pt_worker *w)
+{
+    return &w->cluster->usage;
 }
 
 const char *pt_cluster_self(const struct pt_worker *w)
@@ -521,8 +530,10 @@ void pt_cluster_stop(struct pt_worker *w)
         return;
     while (cl->calls != NULL)
         end_call(cl->calls, PT_ECANCELED, NULL, 0);
-    if (w->id == 0)
-        pt_cluster_lease_stop(w); /* a node that leaves cleanly gives its lease back */
+    if (w->id == 0) {
+        pt_cluster_lease_stop(w);
+        pt_cluster_usage_stop(w);
+    }
     w->cluster = NULL;
     pt_redis_link_free(cl->link); /* pending replies run now, and find no cluster */
     free(cl);

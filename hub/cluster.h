@@ -74,6 +74,7 @@ void pt_cluster_connections(struct pt_worker *w, const char *api, const char *st
 
 const char *pt_cluster_self(const struct pt_worker *w);
 ev_timer *pt_cluster_lease_timer(struct pt_worker *w);
+ev_timer *pt_cluster_usage_timer(struct pt_worker *w);
 const struct pt_cluster_cfg *pt_cluster_config(const struct pt_worker *w);
 /* A command on this worker's link; false (and no reply) when the link is down. */
 bool pt_cluster_command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,

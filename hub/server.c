@@ -259,6 +259,7 @@ static bool start_slots(struct server *s, struct pt_config *cfg)
         }
         pt_worker_init(&sl->worker, loop, cfg);
         sl->worker.alog = s->alog;
+        sl->worker.usage = s->usage;
         sl->worker.id = i;
         if (cfg->cluster != NULL)
             pt_cluster_start(&sl->worker, cfg->cluster, s->run);

@@ -142,11 +142,68 @@ int64_t pt_usage_period_start(int period, int64_t day)
     }
 }
 
-uint64_t pt_usage_on(const struct pt_key_usage *u, int64_t day)
+/* The count of <day> in a packed slot of <slots>, 0 when the slot holds another day. */
+static uint64_t slot_on(const uint64_t *slots, int64_t day)
 {
-    uint64_t v = __atomic_load_n(&u->days[day % PT_USAGE_DAYS], __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(&slots[day % PT_USAGE_DAYS], __ATOMIC_RELAXED);
 
     return (int64_t)(v >> COUNT_BITS) == day ? v & COUNT_MASK : 0;
+}
+
+static void slot_set(uint64_t *slots, int64_t day, uint64_t n)
+{
+    __atomic_store_n(&slots[day % PT_USAGE_DAYS], ((uint64_t)day << COUNT_BITS) | (n & COUNT_MASK),
+                     __ATOMIC_RELAXED);
+}
+
+uint64_t pt_usage_unpushed(const struct pt_key_usage *u, int64_t day)
+{
+    uint64_t local = slot_on(u->days, day), pushed = slot_on(u->pushed, day);
+
+    return local > pushed ? local - pushed : 0;
+}
+
+uint64_t pt_usage_on(const struct pt_key_usage *u, int64_t day)
+{
+    /* Alone, shared and pushed stay 0 and this is the local count. */
+    return slot_on(u->shared, day) + pt_usage_unpushed(u, day);
+}
+
+void pt_usage_synced(struct pt_key_usage *u, int64_t day, uint64_t pushed_now, uint64_t total)
+{
+    slot_set(u->pushed, day, slot_on(u->pushed, day) + pushed_now);
+    slot_set(u->shared, day, total);
+}
+
+void pt_usage_each(struct pt_usage_store *s, pt_usage_each_fn *fn, void *ud)
+{
+    struct entry *e;
+    size_t i;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < STORE_BUCKETS; i++) {
+        for (e = s->table[i]; e != NULL; e = e->next) {
+            /* "plan\x1fPLAN\x1fKEY\x1f" */
+            const char *plan, *key, *end;
+
+            if (strncmp(e->name, "plan\x1f", 5) != 0)
+                continue;
+            plan = e->name + 5;
+            key = strchr(plan, '\x1f');
+            end = key != NULL ? strchr(key + 1, '\x1f') : NULL;
+            if (end == NULL)
+                continue;
+            {
+                char *p = pt_xstrndup(plan, (size_t)(key - plan));
+                char *k = pt_xstrndup(key + 1, (size_t)(end - key - 1));
+
+                fn(p, k, e->obj, ud);
+                free(p);
+                free(k);
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t pt_usage_in_period(const struct pt_key_usage *u, int period, int64_t day)

@@ -18,7 +18,12 @@ struct pt_plan;
 
 struct pt_key_usage {
     struct pt_bucket bucket;      /* the plan's throttle for this key */
-    uint64_t days[PT_USAGE_DAYS]; /* atomic: (day number << 40) | requests that day */
+    uint64_t days[PT_USAGE_DAYS]; /* atomic: (day number << 40) | requests that day, here */
+    /* Cluster mode (cluster_usage.c): the whole cluster's count of a day as last read from
+     * Redis, and how much of this node's count that read already held. Same packing. */
+    uint64_t shared[PT_USAGE_DAYS];
+    uint64_t pushed[PT_USAGE_DAYS];
+    bool syncing; /* a push is on its way (worker 0's alone) */
 };
 
 struct pt_usage_store;
@@ -43,8 +48,21 @@ int64_t pt_usage_period_start(int period, int64_t day);
  * the period already holds <limit> requests nothing is counted and the answer is false. */
 bool pt_usage_take(struct pt_key_usage *u, long long limit, int period, int64_t day);
 
-/* Requests counted on <day>, and from the start of <day>'s period through <day>. */
+/* Requests counted on <day>, and from the start of <day>'s period through <day>: this node's,
+ * and in cluster mode the other nodes' as last read from Redis. */
 uint64_t pt_usage_on(const struct pt_key_usage *u, int64_t day);
 uint64_t pt_usage_in_period(const struct pt_key_usage *u, int period, int64_t day);
+
+/* ---- Cluster mode: sharing the counts (cluster_usage.c) ---- */
+
+/* This node's requests of <day> that Redis has not been told of. */
+uint64_t pt_usage_unpushed(const struct pt_key_usage *u, int64_t day);
+/* Redis answered the cluster's <total> for <day>, <pushed_now> of this node's included. */
+void pt_usage_synced(struct pt_key_usage *u, int64_t day, uint64_t pushed_now, uint64_t total);
+
+/* Runs <fn> for every plan key of the store (plan and key names, its usage). */
+typedef void pt_usage_each_fn(const char *plan, const char *key, struct pt_key_usage *u,
+                              void *ud);
+void pt_usage_each(struct pt_usage_store *s, pt_usage_each_fn *fn, void *ud);
 
 #endif

@@ -24,6 +24,7 @@ struct pt_authz_cache;
 struct pt_metrics;
 struct pt_alog;
 struct pt_cluster;
+struct pt_usage_store;
 
 struct pt_worker {
     struct ev_loop *loop;
@@ -62,6 +63,7 @@ struct pt_worker {
     struct pt_metrics *metrics;       /* this worker's counters (metrics.c) */
     struct pt_alog *alog;             /* the access log's writer (borrowed), or NULL */
     struct pt_cluster *cluster;       /* cluster mode (cluster.c), or NULL */
+    struct pt_usage_store *usage;     /* usage-plan state of the process (borrowed) */
     struct pt_buf alog_buf;           /* access-log lines rendered this loop turn */
 
     struct pt_mailbox mailbox; /* how other workers reach this one */

@@ -247,3 +247,26 @@ test('a node that dies: its connections leave presence and listings, and a survi
   assert.equal(await nextText(survivor.ws), 'alive');
   survivor.ws.close();
 });
+
+test('usage plans count every node: a quota spent across two nodes stops both, and /admin/usage adds them up', T, async (t) => {
+  const redis = await redisFor(t);
+  const KEY = 'cluster-key-0123456789abcdef';
+  const plans = (adminPort) => ({
+    admin: { host: '127.0.0.1', port: adminPort },
+    apiKeys: [{ id: 'k1', value: KEY }],
+    usagePlans: [{ name: 'gold', apiKeys: ['k1'], quota: { limit: 6, period: 'DAY' }, apiStages: [{ api: 'shop', stage: '$default' }] }],
+  });
+  const shop = { name: 'shop', protocolType: 'HTTP', basePath: '/shop', stages: { $default: {} }, integrations: { ok: { type: 'MOCK', response: { body: 'ok' } } }, routes: { 'GET /x': { integration: 'ok', apiKeyRequired: true } } };
+  const aAdmin = await freePort();
+  const cfg = (nodeId, adminPort) => ({ ...nodeConfig(redis, nodeId), ...plans(adminPort), apis: [shop] });
+  const a = await startFor(t, cfg('node-a', aAdmin));
+  const b = await startFor(t, cfg('node-b', await freePort()));
+  const get = async (p) => (await fetch(`${p.baseUrl}/shop/x`, { headers: { 'x-api-key': KEY } })).status;
+  for (let i = 0; i < 3; i++) assert.equal(await get(a), 200);
+  for (let i = 0; i < 3; i++) assert.equal(await get(b), 200);
+  // Within a sync (a second), each node knows the other's three.
+  await waitFor(async () => (await get(a)) === 429 && (await get(b)) === 429, { timeoutMs: 5000, intervalMs: 300, what: 'the quota spent on both nodes' });
+  const today = new Date().toISOString().slice(0, 10);
+  const usage = await (await fetch(`http://127.0.0.1:${aAdmin}/admin/usage?plan=gold&start=${today}&end=${today}`)).json();
+  assert.deepEqual(usage.values, { k1: [[6, 0]] });
+});
