@@ -10,11 +10,13 @@
 #include <openssl/crypto.h>
 
 #include "cache.h"
+#include "cache_shared.h"
 #include "config.h"
-#include "dashboard.h"
 #include "conn.h"
+#include "dashboard.h"
 #include "http.h"
 #include "metrics.h"
+#include "portico/xalloc.h"
 #include "usage_report.h"
 #include "worker.h"
 
@@ -43,6 +45,38 @@ static bool authorized(const struct pt_http *h)
            CRYPTO_memcmp(a->p + 7, token, n) == 0;
 }
 
+/* Cluster mode: the stage's cache is in Redis; the answer waits for it. */
+struct flush_wait {
+    struct pt_cache_wait wait; /* first: pt_http_free clears wait.h */
+};
+
+static void on_flushed(struct pt_worker *w, void *ud, long flushed)
+{
+    struct flush_wait *f = ud;
+    struct pt_http *h = f->wait.h;
+    char body[64];
+
+    if (h != NULL) {
+        h->cache_wait = NULL;
+        if (flushed < 0) {
+            json(h, 503, "{\"message\":\"Service Unavailable\"}");
+        } else {
+            snprintf(body, sizeof(body), "{\"flushed\":%ld}", flushed);
+            json(h, 202, body);
+        }
+    }
+    free(f);
+}
+
+static void flush_shared(struct pt_http *h, const char *api, const char *stage)
+{
+    struct flush_wait *f = pt_xcalloc(1, sizeof(*f));
+
+    f->wait.h = h;
+    h->cache_wait = &f->wait;
+    pt_cache_shared_flush(h->conn->w, api, stage, on_flushed, f);
+}
+
 /* POST /admin/cache/flush?api=NAME&stage=NAME empties that stage's response cache. */
 static void flush_cache(struct pt_http *h)
 {
@@ -60,6 +94,8 @@ static void flush_cache(struct pt_http *h)
         json(h, 404, "{\"message\":\"No such API stage\"}");
     else if (st->cache.cache == NULL)
         json(h, 409, "{\"message\":\"The stage has no cache enabled\"}");
+    else if (h->conn->w->cluster != NULL)
+        flush_shared(h, api, stage);
     else {
         snprintf(body, sizeof(body), "{\"flushed\":%zu}", pt_cache_flush(st->cache.cache));
         json(h, 202, body);

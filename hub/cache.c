@@ -37,8 +37,8 @@ void pt_cache_entry_unref(struct pt_cache_entry *e)
 }
 
 /* One block: the entry, its header array, then every string and the body. */
-static struct pt_cache_entry *entry_new(const char *key, int status, const struct pt_kv *headers,
-                                        size_t nheaders, const void *body, size_t body_len)
+struct pt_cache_entry *pt_cache_entry_new(const char *key, int status, const struct pt_kv *headers,
+                                          size_t nheaders, const void *body, size_t body_len)
 {
     size_t size = sizeof(struct pt_cache_entry) + nheaders * sizeof(struct pt_kv) +
                   strlen(key) + 1 + body_len + 1;
@@ -164,7 +164,7 @@ bool pt_cache_put(struct pt_cache *c, const char *key, int status, const struct 
 
     if (body_len > PT_CACHE_MAX_ENTRY_BYTES)
         return false;
-    e = entry_new(key, status, headers, nheaders, body, body_len); /* outside the lock */
+    e = pt_cache_entry_new(key, status, headers, nheaders, body, body_len); /* outside the lock */
     e->expires = now + ttl_s;
     pthread_mutex_lock(&c->lock);
     if (e->size > c->capacity) {

@@ -53,6 +53,9 @@ bool pt_cache_put(struct pt_cache *c, const char *key, int status, const struct 
 /* Empties the cache; returns how many entries went. */
 size_t pt_cache_flush(struct pt_cache *c);
 
+/* A new entry holding copies of everything, with one reference. */
+struct pt_cache_entry *pt_cache_entry_new(const char *key, int status, const struct pt_kv *headers,
+                                          size_t nheaders, const void *body, size_t body_len);
 void pt_cache_entry_unref(struct pt_cache_entry *e);
 
 #endif

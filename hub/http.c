@@ -11,6 +11,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "awserr.h"
+#include "cache_shared.h"
 #include "call.h"
 #include "config.h"
 #include "conn.h"
@@ -148,6 +149,8 @@ void pt_http_free(struct pt_http *h)
         pt_metrics_detach(h->scrape);
     if (h->call != NULL)
         pt_callx_cancel(h->call); /* the client went away first */
+    if (h->cache_wait != NULL)
+        h->cache_wait->h = NULL; /* Redis's answer, when it comes, finds no request */
     pt_config_unref(h->cfg);
     free(h->head);
     free(h->path);

@@ -21,6 +21,7 @@ struct pt_list_job;
 struct scrape;
 struct pt_config;
 struct pt_cache;
+struct pt_cache_wait;
 
 /* One HTTP request: on HTTP/1.1 the connection's current one, on HTTP/2 one per stream. */
 struct pt_http {
@@ -54,7 +55,9 @@ struct pt_http {
     struct pt_cache *cache;    /* its stage's cache (in the cache store), or NULL */
     char *cache_key;           /* owned; NULL when the route is not cached */
     long long cache_ttl_s;     /* how long its answer stays */
+    bool cache_refresh;        /* Cache-Control: max-age=0 from a caller who may: refetch */
     const char *cache_warning; /* the Warning of an ignored max-age=0, or NULL */
+    struct pt_cache_wait *cache_wait; /* a shared-cache lookup or flush in flight, or NULL */
 };
 
 /* Starts a request on <c> from a complete request head (HTTP/1.1 text; HTTP/2 requests are

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "conn.h"
 #include "cache.h"
+#include "cache_shared.h"
 #include "cors.h"
 #include "http.h"
 #include "http_cache.h"
@@ -175,7 +176,11 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     }
     hdrs = pt_xcalloc(res->nheaders + 1, sizeof(*hdrs));
     n = pass_headers(h, api, res->headers, res->nheaders, hdrs);
-    if (h->cache_key != NULL && res->status >= 200 && res->status <= 299)
+    if (h->cache_key != NULL && res->status >= 200 && res->status <= 299 &&
+        h->conn->w->cluster != NULL)
+        pt_cache_shared_put(h->conn->w, api->name, x->req.stage, h->cache_key, res->status, hdrs,
+                            n, res->body, res->body ? res->body_len : 0, h->cache_ttl_s);
+    else if (h->cache_key != NULL && res->status >= 200 && res->status <= 299)
         pt_cache_put(h->cache, h->cache_key, res->status, hdrs, n, res->body,
                      res->body ? res->body_len : 0, (double)h->cache_ttl_s,
                      ev_now(h->conn->w->loop));
@@ -264,6 +269,15 @@ static const char *api_key_id(const struct cJSON *authorizer)
     return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
+static void answer_hit(struct pt_http *h, const struct pending *k, struct pt_cache_entry *e)
+{
+    struct pt_metric *mt = count(h, k->route->key, e->status, -1, false);
+
+    if (mt != NULL)
+        mt->cache_hits++;
+    send_answer(h, k->m.api, e->status, e->headers, e->nheaders, e->body, e->body_len, "Hit");
+}
+
 /* The stage's response cache: true when the request was answered from it (a hit, or the 403
  * of FAIL_WITH_403); otherwise a cacheable request leaves with h->cache_key set, so that its
  * answer is kept. */
@@ -271,7 +285,6 @@ static bool try_cache(struct pt_http *h, const struct pending *k)
 {
     const struct pt_stage *stage = k->m.stage;
     struct pt_cache_entry *e;
-    struct pt_metric *mt;
     bool refresh;
 
     if (!pt_http_cache_applies(h, stage, k->route))
@@ -293,20 +306,71 @@ static bool try_cache(struct pt_http *h, const struct pending *k)
     h->cache = stage->cache.cache;
     h->cache_key = pt_http_cache_key(h, k->route, &k->rm);
     h->cache_ttl_s = k->route->cache.ttl_s;
+    h->cache_refresh = refresh;
+    if (h->conn->w->cluster != NULL)
+        return false; /* the shared cache: looked up by start_call, through Redis */
     e = refresh ? NULL : pt_cache_get(h->cache, h->cache_key, ev_now(h->conn->w->loop));
     if (e == NULL)
         return false;
-    mt = count(h, k->route->key, e->status, -1, false);
-    if (mt != NULL)
-        mt->cache_hits++;
-    send_answer(h, k->m.api, e->status, e->headers, e->nheaders, e->body, e->body_len, "Hit");
-    pt_cache_entry_unref(e);
+    answer_hit(h, k, e);
     return true;
+}
+
+/* Calls the route's integration; on_http_done answers. */
+static void invoke(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
+{
+    struct pt_callx *x;
+
+    x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);
+    fill_request(x, h, &k->m, &k->rm);
+    x->authorizer = authorizer; /* the call owns it now */
+    x->req.authorizer = authorizer;
+    x->http = h;
+    h->call = x;
+    pt_callx_invoke(x, on_http_done);
+}
+
+/* ---- The shared cache (cluster mode): the lookup waits for Redis ---- */
+
+struct shared_lookup {
+    struct pt_cache_wait wait; /* first: pt_http_free clears wait.h */
+    struct pending k;
+    struct cJSON *authorizer; /* owned until the call takes it */
+};
+
+static void on_shared_lookup(struct pt_worker *w, void *ud, struct pt_cache_entry *e)
+{
+    struct shared_lookup *l = ud;
+    struct pt_http *h = l->wait.h;
+
+    if (h != NULL) {
+        h->cache_wait = NULL;
+        if (e != NULL) {
+            answer_hit(h, &l->k, e);
+        } else {
+            invoke(h, &l->k, l->authorizer);
+            l->authorizer = NULL;
+        }
+    }
+    pt_cache_entry_unref(e);
+    cJSON_Delete(l->authorizer);
+    free(l);
+}
+
+static void lookup_shared(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
+{
+    struct shared_lookup *l = pt_xcalloc(1, sizeof(*l));
+
+    l->wait.h = h;
+    l->k = *k;
+    l->authorizer = authorizer;
+    h->cache_wait = &l->wait;
+    pt_cache_shared_get(h->conn->w, k->m.api->name, k->m.stage->name, h->cache_key,
+                        on_shared_lookup, l);
 }
 
 static void start_call(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
 {
-    struct pt_callx *x;
     enum pt_throttle_verdict v = pt_throttle_plan(h->cfg, k->m.api, k->m.stage, k->route->key,
                                                   api_key_id(authorizer), ev_now(h->conn->w->loop));
 
@@ -319,13 +383,11 @@ static void start_call(struct pt_http *h, const struct pending *k, struct cJSON 
         cJSON_Delete(authorizer);
         return;
     }
-    x = pt_callx_new(h->conn->w, h->cfg, k->route, PT_EVENT_HTTP);
-    fill_request(x, h, &k->m, &k->rm);
-    x->authorizer = authorizer; /* the call owns it now */
-    x->req.authorizer = authorizer;
-    x->http = h;
-    h->call = x;
-    pt_callx_invoke(x, on_http_done);
+    if (h->cache_key != NULL && h->conn->w->cluster != NULL && !h->cache_refresh) {
+        lookup_shared(h, k, authorizer);
+        return;
+    }
+    invoke(h, k, authorizer);
 }
 
 static void on_policy(struct pt_http *h, struct pt_policy_result *res, void *data)

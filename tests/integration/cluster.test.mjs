@@ -270,3 +270,35 @@ test('usage plans count every node: a quota spent across two nodes stops both, a
   const usage = await (await fetch(`http://127.0.0.1:${aAdmin}/admin/usage?plan=gold&start=${today}&end=${today}`)).json();
   assert.deepEqual(usage.values, { k1: [[6, 0]] });
 });
+
+test('the response cache is shared: what one node cached, another serves; a flush on any node empties it; Redis down is a miss', T, async (t) => {
+  const { backendFor } = await import('./lib/backends.mjs');
+  const redis = await redisFor(t);
+  let n = 0;
+  const backend = await backendFor(t, (rec) => ({ status: 200, body: `call ${++n} for ${rec.url}` }));
+  const shop = {
+    name: 'shop', protocolType: 'HTTP', basePath: '/shop',
+    stages: { $default: { cache: { enabled: true } } },
+    integrations: { up: { type: 'HTTP_PROXY', uri: `http://127.0.0.1:${backend.port}/{proxy}` } },
+    routes: { 'GET /{proxy+}': { integration: 'up', cache: { ttlSeconds: 60 } } },
+  };
+  const bAdmin = await freePort();
+  const a = await startFor(t, { ...nodeConfig(redis, 'node-a'), apis: [shop] });
+  const b = await startFor(t, { ...nodeConfig(redis, 'node-b'), admin: { host: '127.0.0.1', port: bAdmin }, apis: [shop] });
+  const get = async (p) => {
+    const r = await fetch(`${p.baseUrl}/shop/pets/1`);
+    return [await r.text(), r.headers.get('x-cache')];
+  };
+  assert.deepEqual(await get(a), ['call 1 for /pets/1', 'Miss']);
+  await waitFor(async () => (await get(b))[1] === 'Hit', { what: 'a hit on node b' });
+  assert.deepEqual(await get(b), ['call 1 for /pets/1', 'Hit']);
+  assert.equal(backend.requests.length, 1);
+  const flushed = await fetch(`http://127.0.0.1:${bAdmin}/admin/cache/flush?api=shop&stage=$default`, { method: 'POST' });
+  assert.equal(flushed.status, 202);
+  assert.deepEqual(await flushed.json(), { flushed: 1 });
+  assert.deepEqual(await get(a), ['call 2 for /pets/1', 'Miss']);
+  await redis.stop();
+  const down = await get(a); // still served, straight from the integration
+  assert.equal(down[1], 'Miss');
+  assert.match(down[0], /^call \d+ for \/pets\/1$/);
+});
