@@ -9,10 +9,12 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <hiredis/hiredis.h>
 #include <openssl/crypto.h>
 
 #include "authn.h"
 #include "call.h"
+#include "cluster.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -40,7 +42,14 @@ struct pt_policy {
     struct pt_callx *call;       /* a REQUEST authorizer call in flight */
     struct pt_route authz_route; /* what that call runs */
     char *cache_key;             /* REQUEST: the identity values, joined */
+    struct shared_wait *shared;  /* cluster mode: a lookup in Redis in flight, or NULL */
+    char **values;               /* REQUEST: the identity values while that lookup runs */
     unsigned char data[];        /* the caller's copy */
+};
+
+/* A Redis lookup of a REQUEST authorizer result; <p> is cleared if the policy goes first. */
+struct shared_wait {
+    struct pt_policy *p;
 };
 
 /* ---- REQUEST authorizer results, per worker ---- */
@@ -115,6 +124,16 @@ void pt_policy_cache_cleanup(struct pt_worker *w)
     w->authz = NULL;
 }
 
+static void free_values(struct pt_policy *p)
+{
+    size_t i;
+
+    for (i = 0; p->values != NULL && p->values[i] != NULL; i++)
+        free(p->values[i]);
+    free(p->values);
+    p->values = NULL;
+}
+
 /* ---- Finishing ---- */
 
 static void policy_free(struct pt_policy *p)
@@ -122,6 +141,9 @@ static void policy_free(struct pt_policy *p)
     if (p->call != NULL)
         pt_callx_cancel(p->call);
     pt_jwks_cache_unwait(&p->jwks_wait);
+    if (p->shared != NULL)
+        p->shared->p = NULL;
+    free_values(p);
     if (p->h != NULL && p->h->policy == p)
         p->h->policy = NULL;
     cJSON_Delete(p->ctx);
@@ -467,6 +489,37 @@ static int read_verdict(struct pt_policy *p, const cJSON *r, bool *allow, cJSON 
     return 0;
 }
 
+/* Cluster mode: the result goes to Redis too, for the other nodes. */
+static void share_result(struct pt_policy *p, double expires, bool allow, const cJSON *ctx)
+{
+    struct pt_buf k, v;
+    char *json = ctx != NULL ? cJSON_PrintUnformatted(ctx) : NULL;
+    char px[24];
+    const char *argv[5];
+    size_t lens[5];
+
+    pt_buf_init(&k);
+    pt_buf_init(&v);
+    pt_buf_printf(&k, "portico:authz:%s", p->cache_key);
+    pt_buf_printf(&v, "%lld %d %s", (long long)(expires * 1000.0), allow ? 1 : 0,
+                  json != NULL ? json : "null");
+    snprintf(px, sizeof(px), "%lld", (long long)p->route->authorizer->ttl_s * 1000);
+    argv[0] = "SET";
+    argv[1] = k.data;
+    argv[2] = v.data;
+    argv[3] = "PX";
+    argv[4] = px;
+    lens[0] = 3;
+    lens[1] = k.len;
+    lens[2] = v.len;
+    lens[3] = 2;
+    lens[4] = strlen(px);
+    pt_cluster_command(p->w, NULL, NULL, 5, argv, lens);
+    free(json);
+    pt_buf_cleanup(&k);
+    pt_buf_cleanup(&v);
+}
+
 static void on_authorizer_done(struct pt_callx *x, const struct pt_result *res)
 {
     struct pt_policy *p = x->policy;
@@ -483,8 +536,13 @@ static void on_authorizer_done(struct pt_callx *x, const struct pt_result *res)
         return;
     }
     cJSON_Delete(r);
-    if (a->ttl_s > 0)
-        cache_put(p->w, p->cache_key, ev_now(p->w->loop) + (double)a->ttl_s, allow, ctx);
+    if (a->ttl_s > 0) {
+        double expires = ev_now(p->w->loop) + (double)a->ttl_s;
+
+        cache_put(p->w, p->cache_key, expires, allow, ctx);
+        if (p->w->cluster != NULL)
+            share_result(p, expires, allow, ctx);
+    }
     request_verdict(p, allow, ctx);
     cJSON_Delete(ctx);
 }
@@ -558,15 +616,92 @@ static char *authorizer_event(struct pt_policy *p, char **values, size_t nvalues
     return text;
 }
 
+/* Calls the REQUEST authorizer's integration with p->values; on_authorizer_done goes on. */
+static void call_authorizer(struct pt_policy *p)
+{
+    const struct pt_authorizer *a = p->route->authorizer;
+    struct pt_callx *x;
+    char *event = authorizer_event(p, p->values, a->nsources);
+
+    free_values(p);
+    p->authz_route.key = p->route->key;
+    p->authz_route.integration = a->integration;
+    x = pt_callx_new(p->w, p->cfg, &p->authz_route, PT_EVENT_AUTHORIZER);
+    x->policy = p;
+    if (a->integration->timeout_ms > AUTHZ_TIMEOUT_MS)
+        x->timeout_ms = AUTHZ_TIMEOUT_MS; /* AWS gives authorizers 10 s */
+    x->req.api_name = p->api->name;
+    x->req.stage = p->stage->name;
+    x->req.stage_vars = p->stage->vars;
+    x->req.nstage_vars = p->stage->nvars;
+    memcpy(x->request_id, p->h->request_id, sizeof(x->request_id));
+    pt_conn_peer_ip(p->h->conn, x->source_ip);
+    x->body = event;
+    x->req.body = event;
+    x->req.body_len = strlen(event);
+    p->call = x;
+    pt_callx_invoke(x, on_authorizer_done);
+}
+
+/* ---- Cluster mode: results shared through Redis, "EXPIRES_MS ALLOW CONTEXT-JSON" ---- */
+
+static void on_shared(struct pt_worker *w, void *r, void *ud)
+{
+    struct shared_wait *sw = ud;
+    struct pt_policy *p = sw->p;
+    redisReply *reply = r;
+    long long expires_ms = 0;
+    int allow = 0, used = 0;
+    cJSON *ctx = NULL;
+
+    free(sw);
+    if (p == NULL)
+        return; /* the request went away */
+    p->shared = NULL;
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING &&
+        sscanf(reply->str, "%lld %d %n", &expires_ms, &allow, &used) == 2 && used > 0 &&
+        (double)expires_ms / 1000.0 > ev_now(w->loop)) {
+        ctx = cJSON_Parse(reply->str + used);
+        cache_put(w, p->cache_key, (double)expires_ms / 1000.0, allow != 0, ctx);
+        free_values(p);
+        request_verdict(p, allow != 0, ctx);
+        cJSON_Delete(ctx);
+        return;
+    }
+    call_authorizer(p); /* a miss, or Redis down: ask the authorizer */
+}
+
+static void lookup_shared(struct pt_policy *p)
+{
+    struct shared_wait *sw = pt_xmalloc(sizeof(*sw));
+    struct pt_buf k;
+    const char *argv[2];
+    size_t lens[2];
+
+    sw->p = p;
+    p->shared = sw;
+    pt_buf_init(&k);
+    pt_buf_printf(&k, "portico:authz:%s", p->cache_key);
+    argv[0] = "GET";
+    argv[1] = k.data;
+    lens[0] = 3;
+    lens[1] = k.len;
+    if (!pt_cluster_command(p->w, on_shared, sw, 2, argv, lens)) {
+        p->shared = NULL;
+        free(sw);
+        call_authorizer(p);
+    }
+    pt_buf_cleanup(&k);
+}
+
+
 static void step_request(struct pt_policy *p)
 {
     const struct pt_authorizer *a = p->route->authorizer;
     char **values = pt_xcalloc(a->nsources + 1, sizeof(*values));
     struct authz_entry *hit;
     struct pt_buf key;
-    struct pt_callx *x;
     size_t i;
-    char *event;
 
     pt_buf_init(&key);
     pt_buf_printf(&key, "%s\n%s\n%s", p->api->name, p->stage->name, a->name);
@@ -588,35 +723,18 @@ static void step_request(struct pt_policy *p)
         return;
     }
     p->cache_key = pt_buf_take(&key, NULL);
+    p->values = values;
     hit = a->ttl_s > 0 ? cache_find(p->w, p->cache_key, ev_now(p->w->loop)) : NULL;
     if (hit != NULL) {
-        for (i = 0; i < a->nsources; i++)
-            free(values[i]);
-        free(values);
+        free_values(p);
         request_verdict(p, hit->allow, hit->ctx);
         return;
     }
-    event = authorizer_event(p, values, a->nsources);
-    for (i = 0; i < a->nsources; i++)
-        free(values[i]);
-    free(values);
-    p->authz_route.key = p->route->key;
-    p->authz_route.integration = a->integration;
-    x = pt_callx_new(p->w, p->cfg, &p->authz_route, PT_EVENT_AUTHORIZER);
-    x->policy = p;
-    if (a->integration->timeout_ms > AUTHZ_TIMEOUT_MS)
-        x->timeout_ms = AUTHZ_TIMEOUT_MS; /* AWS gives authorizers 10 s */
-    x->req.api_name = p->api->name;
-    x->req.stage = p->stage->name;
-    x->req.stage_vars = p->stage->vars;
-    x->req.nstage_vars = p->stage->nvars;
-    memcpy(x->request_id, p->h->request_id, sizeof(x->request_id));
-    pt_conn_peer_ip(p->h->conn, x->source_ip);
-    x->body = event;
-    x->req.body = event;
-    x->req.body_len = strlen(event);
-    p->call = x;
-    pt_callx_invoke(x, on_authorizer_done);
+    if (a->ttl_s > 0 && p->w->cluster != NULL) {
+        lookup_shared(p); /* the other nodes' answers, through Redis */
+        return;
+    }
+    call_authorizer(p);
 }
 
 /* ---- The chain ---- */

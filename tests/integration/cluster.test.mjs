@@ -302,3 +302,36 @@ test('the response cache is shared: what one node cached, another serves; a flus
   assert.equal(down[1], 'Miss');
   assert.match(down[0], /^call \d+ for \/pets\/1$/);
 });
+
+test('REQUEST authorizer results are shared: an identity one node checked is not checked again on another', T, async (t) => {
+  const { backendFor } = await import('./lib/backends.mjs');
+  const redis = await redisFor(t);
+  const auth = await backendFor(t, (rec) => ({ status: 200, body: { isAuthorized: JSON.parse(rec.text).headers['x-user'] === 'ada', context: { user: 'ada' } } }));
+  const shop = {
+    name: 'shop', protocolType: 'HTTP', basePath: '/shop', stages: { $default: {} },
+    authorizers: { gate: { type: 'REQUEST', integration: 'authfn', identitySource: ['$request.header.x-user'], resultTtlSeconds: 300, simpleResponses: true } },
+    integrations: {
+      authfn: { type: 'HTTP_PROXY', uri: `http://127.0.0.1:${auth.port}/auth` },
+      hello: { type: 'MOCK', response: { body: 'hello $context.authorizer.user' } },
+    },
+    routes: { 'GET /hello': { integration: 'hello', authorizer: 'gate' } },
+  };
+  const a = await startFor(t, { ...nodeConfig(redis, 'node-a'), apis: [shop] });
+  const b = await startFor(t, { ...nodeConfig(redis, 'node-b'), apis: [shop] });
+  const get = async (p, user) => {
+    const r = await fetch(`${p.baseUrl}/shop/hello`, { headers: { 'x-user': user } });
+    return [r.status, await r.text()];
+  };
+  assert.deepEqual(await get(a, 'ada'), [200, 'hello ada']);
+  assert.equal(auth.requests.length, 1);
+  const results = async () => Number(await redis.command('EVAL', "return #redis.call('KEYS', ARGV[1])", '0', 'portico:authz:*'));
+  await waitFor(async () => (await results()) === 1, { what: 'the result in Redis' });
+  // Every worker of node b: fresh connections, none of which may call the authorizer again.
+  for (let i = 0; i < 6; i++) assert.deepEqual(await get(b, 'ada'), [200, 'hello ada']);
+  assert.equal(auth.requests.length, 1);
+  // A refusal is shared too.
+  assert.equal((await get(b, 'eve'))[0], 403);
+  await waitFor(async () => (await results()) === 2, { what: 'both results in Redis' });
+  assert.equal((await get(a, 'eve'))[0], 403);
+  assert.equal(auth.requests.length, 2);
+});
