@@ -40,8 +40,8 @@ void pt_cache_entry_unref(struct pt_cache_entry *e)
 struct pt_cache_entry *pt_cache_entry_new(const char *key, int status, const struct pt_kv *headers,
                                           size_t nheaders, const void *body, size_t body_len)
 {
-    size_t size = sizeof(struct pt_cache_entry) + nheaders * sizeof(struct pt_kv) +
-                  strlen(key) + 1 + body_len + 1;
+    size_t size = sizeof(struct pt_cache_entry) + nheaders * sizeof(struct pt_kv) + strlen(key) +
+                  1 + body_len + 1;
     struct pt_cache_entry *e;
     char *p;
     size_t i, n;

@@ -176,7 +176,8 @@ static void on_flushed(struct pt_worker *w, void *r, void *ud)
     struct flush *f = ud;
     redisReply *reply = r;
 
-    f->fn(w, f->ud, reply != NULL && reply->type == REDIS_REPLY_INTEGER ? (long)reply->integer : -1);
+    f->fn(w, f->ud,
+          reply != NULL && reply->type == REDIS_REPLY_INTEGER ? (long)reply->integer : -1);
     free(f);
 }
 

@@ -6,30 +6,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ev.h>
 #include <cjson/cJSON.h>
+#include <ev.h>
 #include <hiredis/hiredis.h>
 
 #include "channel.h"
+#include "cluster_lease.h"
+#include "cluster_usage.h"
 #include "config.h"
 #include "conn.h"
 #include "conn_ops.h"
 #include "portico/err.h"
 #include "portico/xalloc.h"
 #include "redis_link.h"
-#include "cluster_lease.h"
-#include "cluster_usage.h"
 #include "worker.h"
 #include "ws.h"
 
-#define CALL_TIMEOUT_S 5.0
-#define INBOX_PREFIX   "portico:in:"
-#define CHANNEL_PREFIX "portico:ch:"
-#define PRESENCE_PREFIX "portico:pr:"
-#define STAGE_PREFIX   "portico:st:"
-#define CONN_PREFIX    "portico:conn:"
+#define CALL_TIMEOUT_S       5.0
+#define INBOX_PREFIX         "portico:in:"
+#define CHANNEL_PREFIX       "portico:ch:"
+#define PRESENCE_PREFIX      "portico:pr:"
+#define STAGE_PREFIX         "portico:st:"
+#define CONN_PREFIX          "portico:conn:"
 #define CONN_CHANNELS_PREFIX "portico:cc:"
-#define NODE_CONNS_PREFIX "portico:nc:"
+#define NODE_CONNS_PREFIX    "portico:nc:"
 
 /* SCARD and PUBLISH in one step, so the count is the subscribers the message reached. */
 static const char publish_script[] =
@@ -47,7 +47,7 @@ struct pt_cluster_call {
 struct pt_cluster {
     struct pt_redis_link *link;
     const struct pt_cluster_cfg *cfg;
-    char self[48]; /* "node:run": this process in Redis's sets of nodes */
+    char self[48];  /* "node:run": this process in Redis's sets of nodes */
     ev_timer lease; /* worker 0: renewing the lease and reaping (cluster_lease.c) */
     ev_timer usage; /* worker 0: sharing usage-plan counts (cluster_usage.c) */
     char inbox[48];
@@ -349,8 +349,8 @@ static void on_published(struct pt_worker *w, void *r, void *ud)
     struct pending_publish *pp = ud;
     redisReply *reply = r;
 
-    pp->fn(w, pp->ud, reply != NULL && reply->type == REDIS_REPLY_INTEGER ? (long)reply->integer
-                                                                          : -1);
+    pp->fn(w, pp->ud,
+           reply != NULL && reply->type == REDIS_REPLY_INTEGER ? (long)reply->integer : -1);
     free(pp);
 }
 

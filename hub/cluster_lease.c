@@ -17,13 +17,12 @@
 
 /* Renews this run's lease and registers it; answers the other owner's name when another node
  * already holds this node number (two names whose numbers collide). */
-static const char lease_script[] =
-    "local owner = redis.call('GET', KEYS[3]) "
-    "if owner and owner ~= ARGV[1] then return owner end "
-    "redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2]) "
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
-    "redis.call('SADD', KEYS[2], ARGV[3]) "
-    "return false";
+static const char lease_script[] = "local owner = redis.call('GET', KEYS[3]) "
+                                   "if owner and owner ~= ARGV[1] then return owner end "
+                                   "redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2]) "
+                                   "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+                                   "redis.call('SADD', KEYS[2], ARGV[3]) "
+                                   "return false";
 
 /* Every registered run whose lease is gone: its connections leave presence, their channels and
  * the stages' sets, and come back as 8 fields each (id, api, stage, connectedAt, sourceIp,
@@ -58,8 +57,8 @@ static void on_lease(struct pt_worker *w, void *r, void *ud)
         pt_log(PT_LOG_ERR, "cluster",
                "node number %u of \"%s\" is also that of \"%.*s\": give one of them another "
                "cluster.nodeId",
-               (unsigned)pt_cluster_config(w)->node, pt_cluster_config(w)->node_id,
-               (int)reply->len, reply->str);
+               (unsigned)pt_cluster_config(w)->node, pt_cluster_config(w)->node_id, (int)reply->len,
+               reply->str);
     }
 }
 
@@ -76,7 +75,8 @@ static void on_reaped(struct pt_worker *w, void *r, void *ud)
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || w->cluster == NULL)
         return;
     if (reply->elements >= 8)
-        pt_log(PT_LOG_WARN, "cluster", "%zu connections of nodes that are gone: running their $disconnect",
+        pt_log(PT_LOG_WARN, "cluster",
+               "%zu connections of nodes that are gone: running their $disconnect",
                reply->elements / 8);
     for (i = 0; i + 8 <= reply->elements; i += 8) {
         redisReply **f = reply->element + i;
@@ -116,7 +116,8 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     snprintf(lease, sizeof(lease), "portico:lease:%s", self);
     snprintf(owner, sizeof(owner), "portico:owner:%u", (unsigned)cfg->node);
     snprintf(ttl, sizeof(ttl), "%lld", cfg->lease_s * 1000);
-    eval(w, lease_script, 3, (const char *const[]){lease, "portico:nodes", owner, cfg->node_id, ttl, self}, 6,
+    eval(w, lease_script, 3,
+         (const char *const[]){lease, "portico:nodes", owner, cfg->node_id, ttl, self}, 6,
          on_lease);
     eval(w, reap_script, 0, NULL, 0, on_reaped);
 }

@@ -14,10 +14,10 @@
 #include "usage.h"
 #include "worker.h"
 
-#define SYNC_EVERY_S    1.0
-#define PULL_EVERY      10      /* ticks between reads of the month's past days */
-#define PAST_DAYS       31
-#define KEEP_SECONDS    "8640000" /* 100 days: past GetUsage's reach */
+#define SYNC_EVERY_S 1.0
+#define PULL_EVERY   10 /* ticks between reads of the month's past days */
+#define PAST_DAYS    31
+#define KEEP_SECONDS "8640000" /* 100 days: past GetUsage's reach */
 
 struct push {
     struct pt_key_usage *u;
@@ -61,7 +61,7 @@ static void on_pulled(struct pt_worker *w, void *r, void *ud)
 }
 
 static bool command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,
-                 const char **argv)
+                    const char **argv)
 {
     size_t lens[40];
     int i;

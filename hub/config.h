@@ -44,7 +44,7 @@ struct pt_cluster_cfg {
     char *host;      /* owned: a numeric address, resolved when the config is loaded */
     int port;
     int db;
-    char *password; /* owned, or NULL; never logged */
+    char *password;    /* owned, or NULL; never logged */
     long long lease_s; /* a node silent this long is gone: its connections are reaped */
 };
 
@@ -107,7 +107,7 @@ struct pt_stage {
     size_t nvars;
     struct pt_throttle throttle; /* stages.NAME.throttle */
     struct pt_stage_cache cache;
-    bool planned;                /* a usage plan lists this stage: keys must belong to one */
+    bool planned; /* a usage plan lists this stage: keys must belong to one */
 };
 
 enum pt_protocol { PT_PROTO_WEBSOCKET, PT_PROTO_HTTP };
@@ -293,11 +293,9 @@ void pt_config_parse_throttle(const struct cJSON *obj, const char *path, struct 
                               struct pt_errors *errs);
 /* stages.NAME.cache and routes.KEY.cache of <api> (config_cache.c), and the route's cleanup. */
 void pt_config_parse_stage_cache(const struct pt_api *api, struct pt_stage *st,
-                                 const struct cJSON *obj, const char *path,
-                                 struct pt_errors *errs);
+                                 const struct cJSON *obj, const char *path, struct pt_errors *errs);
 void pt_config_parse_route_cache(const struct pt_api *api, struct pt_route *r,
-                                 const struct cJSON *obj, const char *path,
-                                 struct pt_errors *errs);
+                                 const struct cJSON *obj, const char *path, struct pt_errors *errs);
 void pt_config_route_cache_cleanup(struct pt_route *r);
 
 /* The cluster block (config_cluster.c); and its cleanup. */

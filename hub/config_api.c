@@ -515,11 +515,9 @@ static void parse_routes(struct pt_api *api, const cJSON *obj, const size_t *ord
         pt_conf_release(route_fields, &raw);
         if (cJSON_IsObject(item))
             pt_config_auth_parse_route(api, r, item, rpath, errs);
-        pt_config_parse_route_cache(api, r,
-                                    cJSON_IsObject(item)
-                                        ? cJSON_GetObjectItemCaseSensitive(item, "cache")
-                                        : NULL,
-                                    rpath, errs);
+        pt_config_parse_route_cache(
+            api, r, cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "cache") : NULL,
+            rpath, errs);
     }
     qsort(api->routes, api->nroutes, sizeof(*api->routes), cmp_route);
     for (i = 1; i < api->nroutes && api->protocol == PT_PROTO_WEBSOCKET; i++) {

@@ -11,10 +11,10 @@
 #include "portico/conf.h"
 #include "portico/xalloc.h"
 
-#define DEFAULT_TTL_S      300
-#define MAX_TTL_S          3600
+#define DEFAULT_TTL_S       300
+#define MAX_TTL_S           3600
 #define DEFAULT_CAPACITY_MB 256
-#define MAX_CAPACITY_MB    (1 << 20) /* a terabyte: the bound is the machine's, not ours */
+#define MAX_CAPACITY_MB     (1 << 20) /* a terabyte: the bound is the machine's, not ours */
 
 static const char *const strategies[] = {"FAIL_WITH_403", "SUCCEED_WITH_RESPONSE_HEADER",
                                          "SUCCEED_WITHOUT_RESPONSE_HEADER", NULL};
@@ -52,7 +52,8 @@ void pt_config_parse_stage_cache(const struct pt_api *api, struct pt_stage *st, 
     struct stage_cache_raw raw = {0};
 
     pt_conf_path_key(path, sizeof(path), spath, "cache");
-    if (!http_only(api, path, errs) || pt_conf_walk(obj, path, stage_cache_fields, &raw, NULL, errs))
+    if (!http_only(api, path, errs) ||
+        pt_conf_walk(obj, path, stage_cache_fields, &raw, NULL, errs))
         return;
     st->cache.enabled = raw.enabled;
     st->cache.capacity_mb = raw.capacity_mb;

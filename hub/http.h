@@ -52,11 +52,11 @@ struct pt_http {
     double integration_s;   /* how long its integration took, or -1 */
     int integration_status; /* what the integration answered, or 0 */
     /* A cacheable request (http_cache.h): */
-    struct pt_cache *cache;    /* its stage's cache (in the cache store), or NULL */
-    char *cache_key;           /* owned; NULL when the route is not cached */
-    long long cache_ttl_s;     /* how long its answer stays */
-    bool cache_refresh;        /* Cache-Control: max-age=0 from a caller who may: refetch */
-    const char *cache_warning; /* the Warning of an ignored max-age=0, or NULL */
+    struct pt_cache *cache;           /* its stage's cache (in the cache store), or NULL */
+    char *cache_key;                  /* owned; NULL when the route is not cached */
+    long long cache_ttl_s;            /* how long its answer stays */
+    bool cache_refresh;               /* Cache-Control: max-age=0 from a caller who may: refetch */
+    const char *cache_warning;        /* the Warning of an ignored max-age=0, or NULL */
     struct pt_cache_wait *cache_wait; /* a shared-cache lookup or flush in flight, or NULL */
 };
 

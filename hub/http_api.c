@@ -10,11 +10,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "cache.h"
+#include "cache_shared.h"
 #include "call.h"
 #include "config.h"
 #include "conn.h"
-#include "cache.h"
-#include "cache_shared.h"
 #include "cors.h"
 #include "http.h"
 #include "http_cache.h"
@@ -178,8 +178,8 @@ static void on_http_done(struct pt_callx *x, const struct pt_result *res)
     n = pass_headers(h, api, res->headers, res->nheaders, hdrs);
     if (h->cache_key != NULL && res->status >= 200 && res->status <= 299 &&
         h->conn->w->cluster != NULL)
-        pt_cache_shared_put(h->conn->w, api->name, x->req.stage, h->cache_key, res->status, hdrs,
-                            n, res->body, res->body ? res->body_len : 0, h->cache_ttl_s);
+        pt_cache_shared_put(h->conn->w, api->name, x->req.stage, h->cache_key, res->status, hdrs, n,
+                            res->body, res->body ? res->body_len : 0, h->cache_ttl_s);
     else if (h->cache_key != NULL && res->status >= 200 && res->status <= 299)
         pt_cache_put(h->cache, h->cache_key, res->status, hdrs, n, res->body,
                      res->body ? res->body_len : 0, (double)h->cache_ttl_s,

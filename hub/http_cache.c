@@ -82,8 +82,7 @@ bool pt_http_cache_wants_refresh(const struct pt_http *h)
     return false;
 }
 
-static bool has_plan_key(struct pt_http *h, const struct pt_api *api,
-                         const struct pt_stage *stage)
+static bool has_plan_key(struct pt_http *h, const struct pt_api *api, const struct pt_stage *stage)
 {
     const struct pt_identity_source *src = &api->api_key_source;
     const struct pt_slice *s;

@@ -245,8 +245,8 @@ static void render(struct scrape *s)
             OFF(execution_errors));
     counter(&b, "portico_channel_deliveries_total", "Channel messages queued to subscribers.",
             s->sum, OFF(deliveries));
-    counter(&b, "portico_cache_hits_total", "Answers served from the response cache (AWS CacheHitCount).",
-            s->sum, OFF(cache_hits));
+    counter(&b, "portico_cache_hits_total",
+            "Answers served from the response cache (AWS CacheHitCount).", s->sum, OFF(cache_hits));
     counter(&b, "portico_cache_misses_total",
             "Cacheable requests the integration answered (AWS CacheMissCount).", s->sum,
             OFF(cache_misses));

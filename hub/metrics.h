@@ -26,7 +26,7 @@ struct pt_metric {
     uint64_t connects;         /* ConnectCount */
     uint64_t messages;         /* MessageCount */
     uint64_t integration_errors, client_errors, execution_errors;
-    uint64_t deliveries; /* channel deliveries (beyond AWS) */
+    uint64_t deliveries;               /* channel deliveries (beyond AWS) */
     uint64_t cache_hits, cache_misses; /* CacheHitCount, CacheMissCount */
     struct pt_metric_hist latency, integration_latency;
     struct pt_metric *next;

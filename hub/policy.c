@@ -694,7 +694,6 @@ static void lookup_shared(struct pt_policy *p)
     pt_buf_cleanup(&k);
 }
 
-
 static void step_request(struct pt_policy *p)
 {
     const struct pt_authorizer *a = p->route->authorizer;

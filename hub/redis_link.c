@@ -133,8 +133,8 @@ static void on_subscription(redisAsyncContext *ac, void *r, void *privdata)
         return;
     if (reply->element[0]->type == REDIS_REPLY_STRING &&
         strcmp(reply->element[0]->str, "message") == 0)
-        l->on_message(l->w, reply->element[1]->str, reply->element[1]->len,
-                      reply->element[2]->str, reply->element[2]->len);
+        l->on_message(l->w, reply->element[1]->str, reply->element[1]->len, reply->element[2]->str,
+                      reply->element[2]->len);
 }
 
 static void on_auth(redisAsyncContext *ac, void *r, void *privdata)

@@ -16,8 +16,8 @@
 #include "cache.h"
 #include "cluster.h"
 #include "config.h"
-#include "connid.h"
 #include "conn.h"
+#include "connid.h"
 #include "errors.h"
 #include "h2.h"
 #include "listen.h"
@@ -45,14 +45,14 @@ struct server {
     unsigned n;
     char *path;
     ev_signal sigterm, sigint, sighup;
-    struct pt_alog *alog;         /* the access log's writer thread */
-    struct pt_usage_store *usage; /* throttle buckets and quota counts, across reloads */
+    struct pt_alog *alog;          /* the access log's writer thread */
+    struct pt_usage_store *usage;  /* throttle buckets and quota counts, across reloads */
     struct pt_cache_store *caches; /* the stages' response caches, across reloads */
     struct pt_config *first;       /* the config started with: its cluster block is the links' */
     uint64_t run;                  /* this process among the cluster's nodes */
-    pthread_mutex_t lock;         /* guards reloading and reloader */
-    bool reloading;               /* a reload thread is running */
-    bool joinable;                /* reloader has not been joined yet */
+    pthread_mutex_t lock;          /* guards reloading and reloader */
+    bool reloading;                /* a reload thread is running */
+    bool joinable;                 /* reloader has not been joined yet */
     pthread_t reloader;
 };
 
@@ -154,8 +154,9 @@ static void *reload_thread(void *arg)
     pt_errors_init(&errs, s->path);
     cfg = pt_config_load(s->path, &errs);
     if (cfg != NULL && !same_cluster(s->first->cluster, cfg->cluster)) {
-        pt_log(PT_LOG_ERR, "reload", "cluster: the cluster block cannot change on a reload; restart "
-                                     "to change it");
+        pt_log(PT_LOG_ERR, "reload",
+               "cluster: the cluster block cannot change on a reload; restart "
+               "to change it");
         pt_config_unref(cfg);
         cfg = NULL;
     }

@@ -61,8 +61,7 @@ uint64_t pt_usage_unpushed(const struct pt_key_usage *u, int64_t day);
 void pt_usage_synced(struct pt_key_usage *u, int64_t day, uint64_t pushed_now, uint64_t total);
 
 /* Runs <fn> for every plan key of the store (plan and key names, its usage). */
-typedef void pt_usage_each_fn(const char *plan, const char *key, struct pt_key_usage *u,
-                              void *ud);
+typedef void pt_usage_each_fn(const char *plan, const char *key, struct pt_key_usage *u, void *ud);
 void pt_usage_each(struct pt_usage_store *s, pt_usage_each_fn *fn, void *ud);
 
 #endif
