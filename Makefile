@@ -62,10 +62,10 @@ asan:
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
 
 # The unit tests, and the integration suites that are not about timing, under valgrind.
-VALGRIND_SUITES ?= ws-routing management check channels
+VALGRIND_SUITES ?= ws-routing management check channels accesslog cache
 valgrind: all $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do valgrind --quiet --error-exitcode=99 --leak-check=full $$t || fail=1; done; exit $$fail
-	cd tests/integration && PORTICO_BIN=$(abspath tools/valgrind-portico.sh) \
+	@fail=0; for t in $(UNIT_BIN); do PORTICO_TIME_FACTOR=10 valgrind --quiet --error-exitcode=99 --leak-check=full $$t || fail=1; done; exit $$fail
+	cd tests/integration && PORTICO_BIN=$(abspath tools/valgrind-portico.sh) PORTICO_TIME_FACTOR=5 \
 	    node --test --test-concurrency=1 $(VALGRIND_SUITES:%=%.test.mjs)
 
 # libFuzzer targets, each run for FUZZ_SECONDS (clang only). The library is compiled once with

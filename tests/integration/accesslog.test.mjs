@@ -83,7 +83,7 @@ async function linesOf(file, n, what = `${n} lines in ${path.basename(file)}`) {
       lines = text.split('\n').filter((l) => l !== '');
       return lines.length >= n;
     },
-    { timeoutMs: 5000, what },
+    { timeoutMs: 5000 * FACTOR, what },
   );
   return lines;
 }
