@@ -32,6 +32,7 @@ import {
 import { redisFor } from './lib/redis.mjs';
 
 const T = { timeout: 60000 };
+const FACTOR = Number(process.env.PORTICO_TIME_FACTOR || 1); // sanitizer builds are slower
 
 function nodeConfig(redis, nodeId, over = {}) {
   return {
@@ -100,7 +101,7 @@ test('a publish on any node reaches subscribers on every node, in order, with th
     assert.equal(r.status, 200);
     assert.deepEqual(JSON.parse(r.text), { delivered: 5 });
   }
-  await waitFor(() => got.every((g) => g.length === N), { timeoutMs: 5000, what: 'every message on every node' });
+  await waitFor(() => got.every((g) => g.length === N), { timeoutMs: 5000 * FACTOR, what: 'every message on every node' });
   const want = Array.from({ length: N }, (_, i) => `m${i}`);
   got.forEach((g) => assert.deepEqual(g, want)); // nothing lost, one order everywhere
 
@@ -139,7 +140,7 @@ test('a node that is gone: posts to its connections answer 410 from the others',
   const started = Date.now();
   const r = await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'anyone there?');
   assert.equal(r.status, 410);
-  assert.ok(Date.now() - started < 1000, 'the 410 took more than a second');
+  assert.ok(Date.now() - started < 1000 * FACTOR, 'the 410 took more than a second');
 });
 
 test('Redis down: each node serves its own, calls for other nodes get 503 at once; Redis back: all flows again', T, async (t) => {
@@ -163,7 +164,7 @@ test('Redis down: each node serves its own, calls for other nodes get 503 at onc
   assert.deepEqual(JSON.parse(remote.text), { message: 'Service Unavailable' });
   const pub = await signedRequest(a.port, 'POST', '/dev/@channels/news', 'x');
   assert.equal(pub.status, 503);
-  assert.ok(Date.now() - started < 1000, 'a 503 took more than a second');
+  assert.ok(Date.now() - started < 1000 * FACTOR, 'a 503 took more than a second');
   // Its own connections: node a still posts to them and runs their routes.
   assert.equal((await signedRequest(a.port, 'POST', `/dev/@connections/${encId(id)}`, 'still here')).status, 200);
   assert.equal(await nextText(ws), 'still here');
@@ -171,8 +172,8 @@ test('Redis down: each node serves its own, calls for other nodes get 503 at onc
   assert.equal(await nextText(ws), 'echo');
 
   await redis.start(); // empty: the nodes put back what they hold
-  await waitFor(async () => (await metric()) === 1, { timeoutMs: 10000, what: 'portico_cluster_up 1 again' });
-  await waitFor(async () => (await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'back')).status === 200, { timeoutMs: 5000, what: 'a post through node b' });
+  await waitFor(async () => (await metric()) === 1, { timeoutMs: 10000 * FACTOR, what: 'portico_cluster_up 1 again' });
+  await waitFor(async () => (await signedRequest(b.port, 'POST', `/dev/@connections/${encId(id)}`, 'back')).status === 200, { timeoutMs: 5000 * FACTOR, what: 'a post through node b' });
   assert.equal(await nextText(ws), 'back');
   const pres = JSON.parse((await signedRequest(b.port, 'GET', '/dev/@channels/news')).text);
   assert.deepEqual(pres, { count: 1, connections: [id] });
@@ -232,11 +233,11 @@ test('a node that dies: its connections leave presence and listings, and a survi
 
   await a.stop('SIGKILL');
   const died = Date.now();
-  await waitFor(async () => (await count()) === 1, { timeoutMs: 15000, intervalMs: 200, what: 'presence without the dead node' });
-  assert.ok(Date.now() - died < 10000, `reaped after ${Date.now() - died} ms`);
+  await waitFor(async () => (await count()) === 1, { timeoutMs: 15000 * FACTOR, intervalMs: 200, what: 'presence without the dead node' });
+  assert.ok(Date.now() - died < 10000 * FACTOR, `reaped after ${Date.now() - died} ms`);
   const listed = JSON.parse((await signedRequest(b.port, 'GET', '/dev/@connections')).text);
   assert.deepEqual(listed.connections, [survivor.id]);
-  await waitFor(() => backend.count((r) => r.eventType === 'DISCONNECT') >= 2, { timeoutMs: 5000, what: 'two $disconnect calls' });
+  await waitFor(() => backend.count((r) => r.eventType === 'DISCONNECT') >= 2, { timeoutMs: 5000 * FACTOR, what: 'two $disconnect calls' });
   const calls = backend.requests.filter((r) => r.eventType === 'DISCONNECT');
   assert.deepEqual(calls.map((r) => r.connectionId).sort(), doomed.map((m) => m.id).sort());
   assert.ok(calls.every((r) => r.headers.disconnectstatuscode === '1006'), JSON.stringify(calls.map((r) => r.headers)));
@@ -265,7 +266,7 @@ test('usage plans count every node: a quota spent across two nodes stops both, a
   for (let i = 0; i < 3; i++) assert.equal(await get(a), 200);
   for (let i = 0; i < 3; i++) assert.equal(await get(b), 200);
   // Within a sync (a second), each node knows the other's three.
-  await waitFor(async () => (await get(a)) === 429 && (await get(b)) === 429, { timeoutMs: 5000, intervalMs: 300, what: 'the quota spent on both nodes' });
+  await waitFor(async () => (await get(a)) === 429 && (await get(b)) === 429, { timeoutMs: 5000 * FACTOR, intervalMs: 300, what: 'the quota spent on both nodes' });
   const today = new Date().toISOString().slice(0, 10);
   const usage = await (await fetch(`http://127.0.0.1:${aAdmin}/admin/usage?plan=gold&start=${today}&end=${today}`)).json();
   assert.deepEqual(usage.values, { k1: [[6, 0]] });
