@@ -219,16 +219,28 @@ export async function functionServer(functions = {}) {
   return fs;
 }
 
-/** A loopback port with nothing listening (bound, then closed; nothing else binds it quickly). */
-export function deadPort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+/** True when a connection to 127.0.0.1:<port> is refused (nothing listens there). */
+function refused(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
     });
+    s.on('error', (e) => resolve(e.code === 'ECONNREFUSED'));
   });
+}
+
+/**
+ * A loopback port with nothing listening. It is taken below 1024: the kernel never hands those
+ * out for port 0, so no server that another test starts meanwhile can land on it (a freed
+ * ephemeral port can, and then the "dead" backend answers).
+ */
+export async function deadPort() {
+  for (const port of [1, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47]) {
+    if (await refused(port)) return port;
+  }
+  throw new Error('deadPort: something listens on every low port tried');
 }
 
 /** Starts a backend and registers its close with the test context. */

@@ -72,8 +72,8 @@ export function echoConfig(over = {}) {
 /* Processes                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
-/** A TCP port that was free a moment ago (bind port 0, read it, close). */
-export function freePort(host = '127.0.0.1') {
+/** One try of freePort(): bind port 0, read it, close. */
+function anyFreePort(host) {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -83,6 +83,23 @@ export function freePort(host = '127.0.0.1') {
       srv.close(() => resolve(port));
     });
   });
+}
+
+const handedOut = new Set();
+
+/**
+ * A TCP port that was free a moment ago. The kernel may hand the same free port to two binds in
+ * a row, so a port this process already handed out is never handed out again: a test that asks
+ * for two ports gets two.
+ */
+export async function freePort(host = '127.0.0.1') {
+  for (;;) {
+    const port = await anyFreePort(host);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export async function makeTempDir(prefix = 'portico-it-') {
