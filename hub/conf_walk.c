@@ -231,7 +231,6 @@ static void store_default(const struct pt_conf_field *f, void *target)
         *(int *)slot(target, f) = (int)f->def;
         break;
     case PT_CONF_ANY:
-    case PT_CONF_LATER:
         break;
     }
 }
@@ -314,7 +313,6 @@ static void store_value(const struct pt_conf_field *f, const cJSON *v, const cha
         pt_conf_expected(v, "a string", kpath, errs);
         break;
     case PT_CONF_ANY:
-    case PT_CONF_LATER:
         return;
     }
     store_default(f, target);
@@ -355,8 +353,6 @@ static void check_keys(const cJSON *obj, const char *path, const struct pt_conf_
             pt_errors_add(errs, kpath, "duplicate key");
         } else {
             seen[idx] = true;
-            if (fields[idx].type == PT_CONF_LATER)
-                pt_errors_add(errs, kpath, "not supported yet");
         }
     }
 }
@@ -384,8 +380,6 @@ int pt_conf_walk(const cJSON *obj, const char *path, const struct pt_conf_field 
     for (i = 0; i < nfields; i++) {
         const struct pt_conf_field *f = &fields[i];
 
-        if (f->type == PT_CONF_LATER)
-            continue;
         if (!seen[i]) {
             if (f->required)
                 pt_errors_add(errs, path, "missing required key \"%s\"", f->key);

@@ -16,13 +16,12 @@ enum pt_conf_type {
     PT_CONF_STR,   /* char * at offset, owned (pt_xstrdup); NULL when absent and no def_str */
     PT_CONF_ENUM,  /* int at offset: the index of the value in enum_values */
     PT_CONF_ANY,   /* nothing stored: the caller reads this key itself (objects, arrays) */
-    PT_CONF_LATER, /* a key of a feature not built yet: refused with "not supported yet" */
 };
 
 struct pt_conf_field {
     const char *key; /* JSON key exactly as the SPEC spells it */
     enum pt_conf_type type;
-    size_t offset;                  /* offsetof(target struct, member); unused for ANY and LATER */
+    size_t offset;                  /* offsetof(target struct, member); unused for ANY */
     long long min, max;             /* INT bounds, inclusive */
     long long def;                  /* INT/BOOL/ENUM default when absent */
     const char *def_str;            /* STR default when absent (copied), may be NULL */

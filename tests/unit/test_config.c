@@ -446,7 +446,8 @@ static void test_access_log(void)
     }
 }
 
-static void test_not_supported_yet(void)
+/* Errors inside blocks: missing keys, keys of the wrong protocol, bad TLS and authorizers. */
+static void test_block_errors(void)
 {
     EXPECT_ERRORS("{'cluster':{},'workers':2," ONE_API "}",
                   E("cluster: missing required key \"redis\""));
@@ -695,7 +696,6 @@ static void test_walker(void)
         {"s", PT_CONF_STR, offsetof(struct walk_target, s), .required = true},
         {"d", PT_CONF_STR, offsetof(struct walk_target, d), .def_str = "dflt"},
         {"e", PT_CONF_ENUM, offsetof(struct walk_target, e), .def = 1, .enum_values = colours},
-        {"later", PT_CONF_LATER},
         {NULL},
     };
     struct walk_target t;
@@ -715,24 +715,23 @@ static void test_walker(void)
     CHECK(t.s == NULL && t.d == NULL);
     cJSON_Delete(obj);
 
-    obj = cJSON_Parse("{\"n\":11,\"u\":1e300,\"b\":0,\"e\":\"blue\",\"later\":1,\"s\":\"a\","
+    obj = cJSON_Parse("{\"n\":11,\"u\":1e300,\"b\":0,\"e\":\"blue\",\"s\":\"a\","
                       "\"s\":\"b\",\"zzz\":1}");
-    CHECK_EQ_INT(pt_conf_walk(obj, "", fields, &t, NULL, &errs), 7);
+    CHECK_EQ_INT(pt_conf_walk(obj, "", fields, &t, NULL, &errs), 6);
     CHECK_EQ_INT(t.n, 5); /* defaults after errors */
     CHECK_EQ_INT(t.e, 1);
     CHECK_EQ_STR(t.s, "a");
     pt_conf_release(fields, &t);
     cJSON_Delete(obj);
-    if (errs.count == 7) {
-        CHECK_EQ_STR(errs.lines[0], "f: later: not supported yet");
-        CHECK_EQ_STR(errs.lines[1], "f: s: duplicate key");
-        CHECK_EQ_STR(errs.lines[2], "f: zzz: unknown key");
-        CHECK_EQ_STR(errs.lines[3], "f: n: expected an integer 1..10, got 11");
-        CHECK_EQ_STR(errs.lines[4], "f: u: expected an integer, got 1e+300");
-        CHECK_EQ_STR(errs.lines[5], "f: b: expected true or false, got 0");
-        CHECK_EQ_STR(errs.lines[6], "f: e: expected one of \"red\", \"green\", got \"blue\"");
+    if (errs.count == 6) {
+        CHECK_EQ_STR(errs.lines[0], "f: s: duplicate key");
+        CHECK_EQ_STR(errs.lines[1], "f: zzz: unknown key");
+        CHECK_EQ_STR(errs.lines[2], "f: n: expected an integer 1..10, got 11");
+        CHECK_EQ_STR(errs.lines[3], "f: u: expected an integer, got 1e+300");
+        CHECK_EQ_STR(errs.lines[4], "f: b: expected true or false, got 0");
+        CHECK_EQ_STR(errs.lines[5], "f: e: expected one of \"red\", \"green\", got \"blue\"");
     }
-    if (errs.count != 7)
+    if (errs.count != 6)
         print_errors(&errs);
     pt_errors_cleanup(&errs);
 
@@ -763,7 +762,7 @@ int main(void)
     RUN(test_out_of_range);
     RUN(test_missing_required);
     RUN(test_access_log);
-    RUN(test_not_supported_yet);
+    RUN(test_block_errors);
     RUN(test_upstream_urls);
     RUN(test_integration_refs);
     RUN(test_unknown_integration_type);
