@@ -98,17 +98,11 @@ void pt_cache_shared_get(struct pt_worker *w, const char *api, const char *stage
 {
     struct lookup *l = pt_xmalloc(sizeof(*l));
     struct pt_buf k;
-    const char *argv[2];
-    size_t lens[2];
 
     pt_buf_init(&k);
     key_of(&k, api, stage, key);
     *l = (struct lookup){fn, ud, pt_xstrdup(key)};
-    argv[0] = "GET";
-    argv[1] = k.data;
-    lens[0] = 3;
-    lens[1] = k.len;
-    if (!pt_cluster_command(w, on_got, l, 2, argv, lens)) {
+    if (!PT_CLUSTER_SEND(w, on_got, l, "GET", k.data)) {
         free(l->key);
         free(l);
         fn(w, ud, NULL); /* Redis down: a miss */
@@ -186,8 +180,6 @@ void pt_cache_shared_flush(struct pt_worker *w, const char *api, const char *sta
 {
     struct flush *f = pt_xmalloc(sizeof(*f));
     struct pt_buf pattern;
-    const char *argv[4];
-    size_t lens[4];
 
     pt_buf_init(&pattern);
     pt_buf_puts(&pattern, PREFIX);
@@ -196,15 +188,7 @@ void pt_cache_shared_flush(struct pt_worker *w, const char *api, const char *sta
     glob_escaped(&pattern, stage);
     pt_buf_puts(&pattern, "\x1f*");
     *f = (struct flush){fn, ud};
-    argv[0] = "EVAL";
-    argv[1] = flush_script;
-    argv[2] = "0";
-    argv[3] = pattern.data;
-    lens[0] = 4;
-    lens[1] = strlen(flush_script);
-    lens[2] = 1;
-    lens[3] = pattern.len;
-    if (!pt_cluster_command(w, on_flushed, f, 4, argv, lens)) {
+    if (!PT_CLUSTER_SEND(w, on_flushed, f, "EVAL", flush_script, "0", pattern.data)) {
         free(f);
         fn(w, ud, -1);
     }

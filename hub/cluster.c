@@ -233,24 +233,9 @@ static void on_message(struct pt_worker *w, const char *channel, size_t clen, co
 
 /* ---- Channels, presence, stage sets ---- */
 
-/* Sends a command of NUL-terminated words (NULL-terminated list); nothing while down: what
- * was missed is made good when the link comes back up (on_up). */
-static void words(struct pt_worker *w, const char *const *argv)
-{
-    const char *args[12];
-    size_t lens[12];
-    int n;
-
-    if (!pt_cluster_up(w))
-        return;
-    for (n = 0; argv[n] != NULL && n < 12; n++) {
-        args[n] = argv[n];
-        lens[n] = strlen(argv[n]);
-    }
-    pt_redis_command(w->cluster->link, NULL, NULL, n, args, lens);
-}
-
-#define WORDS(w, ...) words((w), (const char *const[]){__VA_ARGS__, NULL})
+/* Presence and records: nothing is sent while the link is down; what was missed is made good
+ * when it comes back up (on_up). */
+#define WORDS(w, ...) PT_CLUSTER_SEND((w), NULL, NULL, __VA_ARGS__)
 
 void pt_cluster_presence(struct pt_worker *w, const char *key, const char *id, bool add)
 {
@@ -424,13 +409,13 @@ static void on_ids(struct pt_worker *w, void *r, void *ud)
     free(pi);
 }
 
-static void ids_command(struct pt_worker *w, bool scan, int argc, const char **argv,
-                        const size_t *lens, pt_cluster_ids_fn *fn, void *ud)
+static void ids_command(struct pt_worker *w, bool scan, const char *const *words,
+                        pt_cluster_ids_fn *fn, void *ud)
 {
     struct pending_ids *pi = pt_xmalloc(sizeof(*pi));
 
     *pi = (struct pending_ids){fn, ud, scan};
-    if (!pt_cluster_up(w) || !pt_redis_command(w->cluster->link, on_ids, pi, argc, argv, lens)) {
+    if (!pt_cluster_send(w, on_ids, pi, words)) {
         free(pi);
         fn(w, ud, -1, "", "0");
     }
@@ -439,16 +424,10 @@ static void ids_command(struct pt_worker *w, bool scan, int argc, const char **a
 void pt_cluster_subscribers(struct pt_worker *w, const char *key, pt_cluster_ids_fn *fn, void *ud)
 {
     struct pt_buf k;
-    const char *argv[2];
-    size_t lens[2];
 
     pt_buf_init(&k);
     pt_buf_printf(&k, PRESENCE_PREFIX "%s", key);
-    argv[0] = "SMEMBERS";
-    argv[1] = k.data;
-    lens[0] = 8;
-    lens[1] = k.len;
-    ids_command(w, false, 2, argv, lens, fn, ud);
+    ids_command(w, false, (const char *const[]){"SMEMBERS", k.data, NULL}, fn, ud);
     pt_buf_cleanup(&k);
 }
 
@@ -457,23 +436,12 @@ void pt_cluster_connections(struct pt_worker *w, const char *api, const char *st
 {
     struct pt_buf k;
     char count[24];
-    const char *argv[5];
-    size_t lens[5];
 
     pt_buf_init(&k);
     pt_buf_printf(&k, STAGE_PREFIX "%s\n%s", api, stage);
     snprintf(count, sizeof(count), "%zu", limit);
-    argv[0] = "SSCAN";
-    argv[1] = k.data;
-    argv[2] = cursor;
-    argv[3] = "COUNT";
-    argv[4] = count;
-    lens[0] = 5;
-    lens[1] = k.len;
-    lens[2] = strlen(cursor);
-    lens[3] = 5;
-    lens[4] = strlen(count);
-    ids_command(w, true, 5, argv, lens, fn, ud);
+    ids_command(w, true, (const char *const[]){"SSCAN", k.data, cursor, "COUNT", count, NULL}, fn,
+                ud);
     pt_buf_cleanup(&k);
 }
 
@@ -520,6 +488,21 @@ bool pt_cluster_command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, in
                         const char **argv, const size_t *lens)
 {
     return pt_cluster_up(w) && pt_redis_command(w->cluster->link, fn, ud, argc, argv, lens);
+}
+
+bool pt_cluster_send(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, const char *const *words)
+{
+    const char *argv[PT_CLUSTER_MAX_WORDS];
+    size_t lens[PT_CLUSTER_MAX_WORDS];
+    int n;
+
+    for (n = 0; words[n] != NULL; n++) {
+        if (n == PT_CLUSTER_MAX_WORDS)
+            return false;
+        argv[n] = words[n];
+        lens[n] = strlen(words[n]);
+    }
+    return pt_cluster_command(w, fn, ud, n, argv, lens);
 }
 
 void pt_cluster_stop(struct pt_worker *w)

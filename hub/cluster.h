@@ -80,4 +80,12 @@ const struct pt_cluster_cfg *pt_cluster_config(const struct pt_worker *w);
 bool pt_cluster_command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,
                         const char **argv, const size_t *lens);
 
+/* The same for a command of text words (a NULL-terminated list, at most PT_CLUSTER_MAX_WORDS):
+ * PT_CLUSTER_SEND(w, fn, ud, "SADD", key, id). Binary values go through pt_cluster_command. */
+#define PT_CLUSTER_MAX_WORDS 40
+bool pt_cluster_send(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud,
+                     const char *const *words);
+#define PT_CLUSTER_SEND(w, fn, ud, ...) \
+    pt_cluster_send((w), (fn), (ud), (const char *const[]){__VA_ARGS__, NULL})
+
 #endif

@@ -87,25 +87,6 @@ static void on_reaped(struct pt_worker *w, void *r, void *ud)
     }
 }
 
-static void eval(struct pt_worker *w, const char *script, int nkeys, const char *const *args,
-                 int nargs, pt_redis_reply_fn *fn)
-{
-    const char *argv[10];
-    size_t lens[10];
-    char n[8];
-    int i;
-
-    snprintf(n, sizeof(n), "%d", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = script;
-    argv[2] = n;
-    for (i = 0; i < nargs && i < 7; i++)
-        argv[3 + i] = args[i];
-    for (i = 0; i < 3 + nargs && i < 10; i++)
-        lens[i] = strlen(argv[i]);
-    pt_cluster_command(w, fn, NULL, 3 + nargs, argv, lens);
-}
-
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct pt_worker *w = t->data;
@@ -116,10 +97,9 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     snprintf(lease, sizeof(lease), "portico:lease:%s", self);
     snprintf(owner, sizeof(owner), "portico:owner:%u", (unsigned)cfg->node);
     snprintf(ttl, sizeof(ttl), "%lld", cfg->lease_s * 1000);
-    eval(w, lease_script, 3,
-         (const char *const[]){lease, "portico:nodes", owner, cfg->node_id, ttl, self}, 6,
-         on_lease);
-    eval(w, reap_script, 0, NULL, 0, on_reaped);
+    PT_CLUSTER_SEND(w, on_lease, NULL, "EVAL", lease_script, "3", lease, "portico:nodes", owner,
+                    cfg->node_id, ttl, self);
+    PT_CLUSTER_SEND(w, on_reaped, NULL, "EVAL", reap_script, "0");
 }
 
 void pt_cluster_lease_start(struct pt_worker *w)

@@ -60,29 +60,17 @@ static void on_pulled(struct pt_worker *w, void *r, void *ud)
     free(p);
 }
 
-static bool command(struct pt_worker *w, pt_redis_reply_fn *fn, void *ud, int argc,
-                    const char **argv)
-{
-    size_t lens[40];
-    int i;
-
-    for (i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    return pt_cluster_command(w, fn, ud, argc, argv, lens);
-}
-
 /* Pushes <day>'s new requests of <u> (HINCRBY by 0 reads the total all the same). */
 static void push_day(struct pt_worker *w, const char *key, struct pt_key_usage *u, int64_t day)
 {
     struct push *p = pt_xmalloc(sizeof(*p));
     char field[24], by[24];
-    const char *argv[4] = {"HINCRBY", key, field, by};
 
     *p = (struct push){u, day, pt_usage_unpushed(u, day)};
     snprintf(field, sizeof(field), "%lld", (long long)day);
     snprintf(by, sizeof(by), "%llu", (unsigned long long)p->delta);
     u->syncing = true;
-    if (!command(w, on_pushed, p, 4, argv)) {
+    if (!PT_CLUSTER_SEND(w, on_pushed, p, "HINCRBY", key, field, by)) {
         u->syncing = false;
         free(p);
     }
@@ -93,7 +81,7 @@ static void sync_key(const char *plan, const char *keyid, struct pt_key_usage *u
     struct tick *t = ud;
     struct pt_buf key;
     char fields[PAST_DAYS][24];
-    const char *argv[PAST_DAYS + 2];
+    const char *argv[PAST_DAYS + 3];
     int i;
 
     if (u->syncing)
@@ -104,7 +92,7 @@ static void sync_key(const char *plan, const char *keyid, struct pt_key_usage *u
         push_day(t->w, key.data, u, t->today - 1);
     else
         push_day(t->w, key.data, u, t->today);
-    command(t->w, NULL, NULL, 3, (const char *[]){"EXPIRE", key.data, KEEP_SECONDS});
+    PT_CLUSTER_SEND(t->w, NULL, NULL, "EXPIRE", key.data, KEEP_SECONDS);
     if (t->pull) {
         struct pull *p = pt_xmalloc(sizeof(*p));
 
@@ -116,7 +104,8 @@ static void sync_key(const char *plan, const char *keyid, struct pt_key_usage *u
             snprintf(fields[i], sizeof(fields[i]), "%lld", (long long)(p->first + i));
             argv[2 + i] = fields[i];
         }
-        if (!command(t->w, on_pulled, p, PAST_DAYS + 2, argv))
+        argv[2 + PAST_DAYS] = NULL;
+        if (!pt_cluster_send(t->w, on_pulled, p, argv))
             free(p);
     }
     pt_buf_cleanup(&key);

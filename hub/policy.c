@@ -495,8 +495,6 @@ static void share_result(struct pt_policy *p, double expires, bool allow, const 
     struct pt_buf k, v;
     char *json = ctx != NULL ? cJSON_PrintUnformatted(ctx) : NULL;
     char px[24];
-    const char *argv[5];
-    size_t lens[5];
 
     pt_buf_init(&k);
     pt_buf_init(&v);
@@ -504,17 +502,7 @@ static void share_result(struct pt_policy *p, double expires, bool allow, const 
     pt_buf_printf(&v, "%lld %d %s", (long long)(expires * 1000.0), allow ? 1 : 0,
                   json != NULL ? json : "null");
     snprintf(px, sizeof(px), "%lld", (long long)p->route->authorizer->ttl_s * 1000);
-    argv[0] = "SET";
-    argv[1] = k.data;
-    argv[2] = v.data;
-    argv[3] = "PX";
-    argv[4] = px;
-    lens[0] = 3;
-    lens[1] = k.len;
-    lens[2] = v.len;
-    lens[3] = 2;
-    lens[4] = strlen(px);
-    pt_cluster_command(p->w, NULL, NULL, 5, argv, lens);
+    PT_CLUSTER_SEND(p->w, NULL, NULL, "SET", k.data, v.data, "PX", px);
     free(json);
     pt_buf_cleanup(&k);
     pt_buf_cleanup(&v);
@@ -675,18 +663,12 @@ static void lookup_shared(struct pt_policy *p)
 {
     struct shared_wait *sw = pt_xmalloc(sizeof(*sw));
     struct pt_buf k;
-    const char *argv[2];
-    size_t lens[2];
 
     sw->p = p;
     p->shared = sw;
     pt_buf_init(&k);
     pt_buf_printf(&k, "portico:authz:%s", p->cache_key);
-    argv[0] = "GET";
-    argv[1] = k.data;
-    lens[0] = 3;
-    lens[1] = k.len;
-    if (!pt_cluster_command(p->w, on_shared, sw, 2, argv, lens)) {
+    if (!PT_CLUSTER_SEND(p->w, on_shared, sw, "GET", k.data)) {
         p->shared = NULL;
         free(sw);
         call_authorizer(p);
