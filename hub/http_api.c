@@ -261,14 +261,6 @@ static void refuse_throttled(struct pt_http *h, const struct pt_route *route,
     respond_json(h, 429, pt_throttle_message(v), &type, 1);
 }
 
-/* The API key the policy chain accepted, if any. */
-static const char *api_key_id(const struct cJSON *authorizer)
-{
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(authorizer, "apiKeyId");
-
-    return cJSON_IsString(id) ? id->valuestring : NULL;
-}
-
 static void answer_hit(struct pt_http *h, const struct pending *k, struct pt_cache_entry *e)
 {
     struct pt_metric *mt = count(h, k->route->key, e->status, -1, false);
@@ -371,8 +363,9 @@ static void lookup_shared(struct pt_http *h, const struct pending *k, struct cJS
 
 static void start_call(struct pt_http *h, const struct pending *k, struct cJSON *authorizer)
 {
-    enum pt_throttle_verdict v = pt_throttle_plan(h->cfg, k->m.api, k->m.stage, k->route->key,
-                                                  api_key_id(authorizer), ev_now(h->conn->w->loop));
+    enum pt_throttle_verdict v =
+        pt_throttle_plan(h->cfg, k->m.api, k->m.stage, k->route->key,
+                         pt_policy_api_key_id(authorizer), ev_now(h->conn->w->loop));
 
     if (v != PT_THROTTLE_PASS) {
         cJSON_Delete(authorizer);

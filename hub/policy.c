@@ -267,6 +267,13 @@ static void step_api_key(struct pt_policy *p)
     finish(p, 0, NULL, NULL, NULL);
 }
 
+const char *pt_policy_api_key_id(const cJSON *authorizer)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(authorizer, "apiKeyId");
+
+    return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
 const struct pt_apikey *pt_policy_key_by_value(const struct pt_config *cfg, const char *value)
 {
     const struct pt_apikey *found = NULL;

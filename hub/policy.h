@@ -48,6 +48,9 @@ bool pt_policy_key_valid(const struct pt_config *cfg, const struct pt_api *api,
  * NULL. Enabled or not: the caller decides. */
 const struct pt_apikey *pt_policy_key_by_value(const struct pt_config *cfg, const char *value);
 
+/* The id of the API key the chain accepted, from the context it hands on; NULL when none. */
+const char *pt_policy_api_key_id(const struct cJSON *authorizer);
+
 /* The request went away: <done> will not run. */
 void pt_policy_cancel(struct pt_policy *p);
 

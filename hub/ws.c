@@ -167,8 +167,8 @@ static bool admit(struct pt_conn *c, const struct pt_route *route)
 {
     struct pt_ws *ws = c->ws;
     struct pt_worker *w = c->w;
-    const cJSON *key = cJSON_GetObjectItemCaseSensitive(ws->authorizer, "apiKeyId");
-    const char *key_id = cJSON_IsString(key) ? key->valuestring : NULL;
+    /* Only routes that need a key read it, and count against its plan. */
+    const char *key_id = route->api_key_required ? pt_policy_api_key_id(ws->authorizer) : NULL;
     enum pt_throttle_verdict v;
     const char *message = "Forbidden";
     char rid[17];
@@ -178,8 +178,7 @@ static bool admit(struct pt_conn *c, const struct pt_route *route)
         goto refuse;
     v = pt_throttle_enter(w->cfg, ws->stage);
     if (v == PT_THROTTLE_PASS)
-        v = pt_throttle_plan(w->cfg, ws->api, ws->stage, route->key,
-                             route->api_key_required ? key_id : NULL, ev_now(w->loop));
+        v = pt_throttle_plan(w->cfg, ws->api, ws->stage, route->key, key_id, ev_now(w->loop));
     if (v == PT_THROTTLE_PASS)
         return true;
     message = pt_throttle_message(v);

@@ -178,16 +178,14 @@ static void run_connect(struct pt_conn *c);
 static void on_connect_policy(struct pt_http *h, struct pt_policy_result *res, void *data)
 {
     struct pt_conn *c = h->conn;
-    const cJSON *key;
     enum pt_throttle_verdict v;
 
     if (res->status != 0) {
         refuse(c, res->status);
         return;
     }
-    key = cJSON_GetObjectItemCaseSensitive(res->authorizer, "apiKeyId");
     v = pt_throttle_plan(h->cfg, c->ws->api, c->ws->stage, "$connect",
-                         cJSON_IsString(key) ? key->valuestring : NULL, ev_now(c->w->loop));
+                         pt_policy_api_key_id(res->authorizer), ev_now(c->w->loop));
     if (v != PT_THROTTLE_PASS) {
         refuse(c, 429);
         return;
