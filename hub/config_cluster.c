@@ -101,10 +101,12 @@ static uint16_t node_number(const char *id)
     return (uint16_t)(pt_hash_str(id) % 65535u + 1u);
 }
 
+/* Every key is checked, so that --check names every problem at once. */
 void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_errors *errs)
 {
     const cJSON *redis, *node_id, *lease;
     struct pt_cluster_cfg *cl;
+    size_t before = errs->count;
     const char *why;
     char name[256];
 
@@ -113,26 +115,24 @@ void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_er
     redis = cJSON_GetObjectItemCaseSensitive(obj, "redis");
     node_id = cJSON_GetObjectItemCaseSensitive(obj, "nodeId");
     lease = cJSON_GetObjectItemCaseSensitive(obj, "leaseSeconds");
-    if (cJSON_IsArray(redis)) {
-        if (cJSON_GetArraySize(redis) != 1) {
-            pt_errors_add(errs, "cluster.redis",
-                          "a list of several Redis servers is not supported yet: give one");
-            return;
-        }
+    if (cJSON_IsArray(redis) && cJSON_GetArraySize(redis) == 1)
         redis = cJSON_GetArrayItem(redis, 0);
-    }
-    if (!cJSON_IsString(redis)) {
+    if (cJSON_IsArray(redis))
+        pt_errors_add(errs, "cluster.redis",
+                      "a list of several Redis servers is not supported yet: give one");
+    else if (!cJSON_IsString(redis))
         pt_conf_expected(redis, "a redis:// URL", "cluster.redis", errs);
-        return;
-    }
     if (node_id != NULL && (!cJSON_IsString(node_id) || node_id->valuestring[0] == '\0' ||
-                            strlen(node_id->valuestring) > 128)) {
+                            strlen(node_id->valuestring) > 128))
         pt_conf_expected(node_id, "a name of 1 to 128 characters", "cluster.nodeId", errs);
-        return;
-    }
+    if (lease != NULL &&
+        (!cJSON_IsNumber(lease) || !(lease->valuedouble >= 3) || lease->valuedouble > 300 ||
+         lease->valuedouble != (double)(int)lease->valuedouble))
+        pt_conf_expected(lease, "whole seconds, 3 to 300", "cluster.leaseSeconds", errs);
     cl = pt_xcalloc(1, sizeof(*cl));
-    if (!parse_url(redis->valuestring, cl, &why)) {
+    if (cJSON_IsString(redis) && !parse_url(redis->valuestring, cl, &why))
         pt_errors_add(errs, "cluster.redis", "%s, got \"%s\"", why, redis->valuestring);
+    if (errs->count > before) {
         pt_config_cluster_free(cl);
         return;
     }
@@ -145,14 +145,7 @@ void pt_config_parse_cluster(struct pt_config *c, const cJSON *obj, struct pt_er
         cl->node_id = pt_xstrdup(name);
     }
     cl->node = node_number(cl->node_id);
-    cl->lease_s = 15;
-    if (lease != NULL) {
-        if (!cJSON_IsNumber(lease) || lease->valuedouble != (double)(int)lease->valuedouble ||
-            lease->valueint < 3 || lease->valueint > 300)
-            pt_conf_expected(lease, "whole seconds, 3 to 300", "cluster.leaseSeconds", errs);
-        else
-            cl->lease_s = lease->valueint;
-    }
+    cl->lease_s = lease != NULL ? lease->valueint : 15;
     cl->redis_url = pt_xstrdup(redis->valuestring);
     c->cluster = cl;
 }

@@ -200,6 +200,16 @@ test('--check: the cluster block; a reload cannot change it', T, async (t) => {
   t.after(url2.cleanup);
   r = await runPortico(['--check', url2.file]);
   assert.match(r.output, /cluster\.redis: expected redis:\/\/\[:password@\]host\[:port\]\[\/db\], got "http:\/\/127\.0\.0\.1:6379"/);
+  const lease = await writeTempConfig({ cluster: { redis: 'redis://127.0.0.1:6379/16', nodeId: 7 }, apis: [wsApi()] });
+  t.after(lease.cleanup);
+  r = await runPortico(['--check', lease.file]);
+  assert.match(r.output, /cluster\.redis: expected redis:.*got "redis:\/\/127\.0\.0\.1:6379\/16"/); // db 0..15
+  assert.match(r.output, /cluster\.nodeId: expected a name of 1 to 128 characters, got 7/);
+  const lease2 = await writeTempConfig({ cluster: { redis: 'redis://127.0.0.1:6379/0', leaseSeconds: 2 }, apis: [wsApi()] });
+  t.after(lease2.cleanup);
+  r = await runPortico(['--check', lease2.file]);
+  assert.equal(r.code, 1, r.output);
+  assert.match(r.output, /cluster\.leaseSeconds: expected whole seconds, 3 to 300, got 2/);
 
   const redis = await redisFor(t);
   const p = await startFor(t, nodeConfig(redis, 'node-a'));
