@@ -81,6 +81,16 @@ static void lost(struct pt_redis_link *l)
     schedule_retry(l);
 }
 
+/* One connection is ready for commands; the link is up when both are. */
+static void mark_up(struct pt_redis_link *l, const redisAsyncContext *ac)
+{
+    if (ac == l->cmd)
+        l->cmd_up = true;
+    else
+        l->sub_up = true;
+    note_state(l);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct pt_redis_link *l = ac->data;
@@ -96,11 +106,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
         lost(l);
         return;
     }
-    if (ac == l->cmd)
-        l->cmd_up = true;
-    else
-        l->sub_up = true;
-    note_state(l);
+    if (l->cfg->password == NULL)
+        mark_up(l, ac); /* else once Redis took the password (on_auth) */
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -137,12 +144,22 @@ static void on_subscription(redisAsyncContext *ac, void *r, void *privdata)
                       reply->element[2]->len);
 }
 
+/* The link is up only once Redis took the password: a refused one leaves it down and retried
+ * with backoff, rather than up and answering every command with NOAUTH. */
 static void on_auth(redisAsyncContext *ac, void *r, void *privdata)
 {
+    struct pt_redis_link *l = ac->data;
     redisReply *reply = r;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+    if (l == NULL || reply == NULL)
+        return;
+    if (reply->type != REDIS_REPLY_ERROR) {
+        mark_up(l, ac);
+        return;
+    }
+    if (l->w->id == 0 && ac == l->cmd)
         pt_log(PT_LOG_ERR, "cluster", "Redis refused the password: %s", reply->str);
+    redisAsyncDisconnect(ac);
 }
 
 static redisAsyncContext *open_one(struct pt_redis_link *l, bool select_db)

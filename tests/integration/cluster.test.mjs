@@ -27,6 +27,7 @@ import {
   writeTempConfig,
   waitFor,
   encId,
+  sleep,
   CREDENTIALS,
 } from './lib/portico.mjs';
 import { redisFor } from './lib/redis.mjs';
@@ -345,4 +346,30 @@ test('REQUEST authorizer results are shared: an identity one node checked is not
   await waitFor(async () => (await results()) === 2, { what: 'both results in Redis' });
   assert.equal((await get(a, 'eve'))[0], 403);
   assert.equal(auth.requests.length, 2);
+});
+
+test('a Redis password: the right one joins the cluster, a wrong one leaves the node alone and says so', T, async (t) => {
+  const redis = await redisFor(t, { password: 'cluster-secret' });
+  const a = await startFor(t, nodeConfig(redis, 'node-a'));
+  const bAdmin = await freePort();
+  const b = await startFor(t, { ...nodeConfig(redis, 'node-b'), admin: { host: '127.0.0.1', port: bAdmin } });
+  const ws = await openWs(`${a.wsUrl}/dev`);
+  const id = await connectionIdOf(ws);
+  // A subscription made through another node, then a publish through a third party's view.
+  assert.equal((await signedRequest(b.port, 'PUT', `/dev/@connections/${encId(id)}/channels/news`)).status, 204);
+  assert.deepEqual(JSON.parse((await signedRequest(b.port, 'POST', '/dev/@channels/news', 'hello')).text), { delivered: 1 });
+  assert.equal(await nextText(ws), 'hello');
+
+  const wrong = await startFor(t, nodeConfig({ url: redis.url.replace('cluster-secret', 'nope') }, 'node-c'));
+  await waitFor(() => wrong.logs().some((l) => l.includes('Redis refused the password')), { what: 'the refusal in the log' });
+  assert.ok(!wrong.logs().join('\n').includes('nope'), 'the password was logged');
+  // Retried with backoff (0.1 s doubling to 2 s), not in a tight loop that floods the log.
+  await sleep(2000);
+  const refusals = wrong.logs().filter((l) => l.includes('Redis refused the password')).length;
+  assert.ok(refusals <= 8, `${refusals} refusals logged in about 2 s`);
+  const started = Date.now();
+  const r = await signedRequest(wrong.port, 'POST', `/dev/@connections/${encId(id)}`, 'x');
+  assert.equal(r.status, 503);
+  assert.ok(Date.now() - started < 1000 * FACTOR, 'the 503 waited: the link passed for up');
+  ws.close();
 });

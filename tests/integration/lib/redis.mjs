@@ -17,15 +17,19 @@ function canConnect(port) {
   });
 }
 
-/** Starts redis-server; resolves { port, url, stop(), start(), command(...args) }. */
-export async function redisFor(t) {
+/**
+ * Starts redis-server (with `password`, it requires one); resolves
+ * { port, url, stop(), start(), command(...args) }.
+ */
+export async function redisFor(t, { password } = {}) {
   const port = await freePort();
   let proc = null;
+  const auth = password ? ['--requirepass', password] : [];
   const redis = {
     port,
-    url: `redis://127.0.0.1:${port}/0`,
+    url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}/0`,
     async start() {
-      proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
       const deadline = Date.now() + 5000;
       while (!(await canConnect(port))) {
         if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
@@ -43,7 +47,7 @@ export async function redisFor(t) {
     /** One command through redis-cli; resolves its output. */
     command(...args) {
       return new Promise((resolve, reject) => {
-        const c = spawn('redis-cli', ['-p', String(port), ...args]);
+        const c = spawn('redis-cli', ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), ...args]);
         let out = '';
         c.stdout.on('data', (d) => (out += d));
         c.on('error', reject);
